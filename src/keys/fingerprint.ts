@@ -1,16 +1,26 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash as oneShotHash } from 'node:crypto';
+
+// Both run once per key line in `inspect` (100k-line files): one-shot crypto.hash (Node 20.12+)
+// and no regex keep each near a microsecond.
+const HEX_PAIRS = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /**
  * Fingerprints exactly as `ssh-keygen -l` prints them: SHA256 over the wire blob, base64
  * without padding, prefixed `SHA256:`; MD5 as colon-separated lowercase hex, prefixed `MD5:`.
  */
 export function sha256Fingerprint(blob: Uint8Array): string {
-  return 'SHA256:' + createHash('sha256').update(blob).digest('base64').replace(/=+$/, '');
+  // A SHA-256 digest is 32 bytes: 44 base64 characters, the last one '=' padding.
+  const b64 = oneShotHash
+    ? oneShotHash('sha256', blob, 'base64')
+    : createHash('sha256').update(blob).digest('base64');
+  return 'SHA256:' + b64.slice(0, 43);
 }
 
 export function md5Fingerprint(blob: Uint8Array): string {
-  const hex = createHash('md5').update(blob).digest('hex');
-  return 'MD5:' + hex.replace(/(..)(?!$)/g, '$1:');
+  const d = oneShotHash ? oneShotHash('md5', blob, 'buffer') : createHash('md5').update(blob).digest();
+  let out = 'MD5:' + HEX_PAIRS[d[0]!]!;
+  for (let i = 1; i < d.length; i++) out += ':' + HEX_PAIRS[d[i]!]!;
+  return out;
 }
 
 const SHA256_RE = /^SHA256:[A-Za-z0-9+/]{43}$/;

@@ -34,6 +34,10 @@ export interface CertificateInfo {
   /** The signing CA key's type and fingerprint. */
   caType: string;
   caFingerprint: string;
+  /** The CA's signature algorithm, e.g. `ssh-ed25519` or `rsa-sha2-512` (`ssh-rsa` = SHA-1, refused by OpenSSH 8.2+). */
+  signatureType?: string;
+  /** `SHA256:...` of the whole certificate blob (`fingerprint` is the certified key's, as ssh-keygen prints). */
+  certFingerprint?: string;
 }
 
 export interface PublicKey {
@@ -45,9 +49,12 @@ export interface PublicKey {
   bits: number;
   /** The full wire blob (for a certificate: the whole certificate blob). */
   blob: Buffer;
-  /** `SHA256:...` of `blob`, exactly as ssh-keygen prints it. */
+  /**
+   * `SHA256:...` exactly as ssh-keygen prints it: of `blob`, except that for a certificate it is
+   * the certified plain key's fingerprint (ssh-keygen fingerprints certificates that way).
+   */
   fingerprint: string;
-  /** `MD5:aa:bb:...` of `blob`. */
+  /** `MD5:aa:bb:...`, over the same bytes as `fingerprint`. */
   md5: string;
   /** Comment text after the blob, or '' when none. */
   comment: string;
