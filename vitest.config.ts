@@ -1,6 +1,16 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // examples/ and policy/ import keyfleet by its package name, as their own package.json installs it.
+  resolve: {
+    alias: [
+      {
+        find: /^keyfleet\/pulumi$/,
+        replacement: fileURLToPath(new URL('./src/pulumi/index.ts', import.meta.url)),
+      },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,

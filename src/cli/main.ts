@@ -10,13 +10,17 @@ import { reportError } from './output.js';
 import { registerCommands } from './commands/index.js';
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 
 export function buildProgram(): Command {
   const program = new Command('keyfleet')
-    .description('SSH keys as code: validate, place, rotate, audit and revoke SSH keys on GitHub, GitLab and Google Cloud.')
+    .description(
+      'SSH keys as code: validate, place, rotate, audit and revoke SSH keys on GitHub, GitLab and Google Cloud.',
+    )
     .version(version(), '-V, --version', 'print the version and exit')
     .helpOption('-h, --help', 'show help for a command')
     .showSuggestionAfterError(true)
@@ -43,6 +47,14 @@ async function main(argv: string[]): Promise<number> {
     return reportError(err);
   }
 }
+
+// `keyfleet inspect big | head`: the reader went away. Stop quietly, as other Unix tools do,
+// rather than dying on an unhandled 'error' event with a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  process.stderr.write(`keyfleet: error: cannot write to standard output: ${err.message}\n`);
+  process.exit(1);
+});
 
 main(process.argv).then(
   (code) => {

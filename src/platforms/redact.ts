@@ -27,7 +27,9 @@ export function redact(text: string): string {
   for (const s of known) out = out.split(s).join('[REDACTED]');
   for (const re of PATTERNS) {
     out = out.replace(re, (m, prefix: unknown) =>
-      typeof prefix === 'string' && prefix !== m && /[:=]\s*["']?$/.test(prefix) ? `${prefix}[REDACTED]` : '[REDACTED]',
+      typeof prefix === 'string' && prefix !== m && /[:=]\s*["']?$/.test(prefix)
+        ? `${prefix}[REDACTED]`
+        : '[REDACTED]',
     );
   }
   return out;

@@ -62,6 +62,8 @@ export interface AddResult {
   key: PlacedKey;
   /** Things the user should know (e.g. "enable-oslogin is TRUE: the VM ignores metadata keys"). */
   warnings: string[];
+  /** What was done beyond a plain add (e.g. "enabled the existing deploy key 12 on this project"). */
+  notes?: string[];
 }
 
 export interface RemoveResult {

@@ -6,7 +6,7 @@
  * and nothing more; a framework would add start-up cost and hide that control.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 export interface EmuRequest {
   method: string;
@@ -43,7 +43,10 @@ export class Router {
     return this;
   }
 
-  match(method: string, path: string): { handler: Handler; params: Record<string, string> } | { allowed: string[] } | undefined {
+  match(
+    method: string,
+    path: string,
+  ): { handler: Handler; params: Record<string, string> } | { allowed: string[] } | undefined {
     const parts = path.split('/').filter(Boolean);
     const allowed: string[] = [];
     for (const r of this.routes) {
@@ -86,7 +89,14 @@ export interface Faults {
   /** Added delay before every answer. */
   latencyMs: number;
   /** The next `count` requests whose path matches `pathPrefix` (or any) answer `status` (5xx, 429, 403...). */
-  inject: { status: number; count: number; pathPrefix?: string; method?: string; body?: unknown; headers?: Record<string, string> }[];
+  inject: {
+    status: number;
+    count: number;
+    pathPrefix?: string;
+    method?: string;
+    body?: unknown;
+    headers?: Record<string, string>;
+  }[];
   /** The next N matching requests hang until the client gives up (a timeout). */
   hang: { count: number; pathPrefix?: string }[];
 }
@@ -107,7 +117,9 @@ export interface ServeOptions {
   router: Router;
   /** The body for an unknown route (each platform has its own). */
   notFound: (req: EmuRequest) => EmuResponse;
-  /** Headers added to every response (rate-limit headers are added by the emulator's handlers). */
+  /** The answer for a known path with another method (default: 405 `{"message":"Method Not Allowed"}` + `Allow`). */
+  methodNotAllowed?: (req: EmuRequest, allowed: string[]) => EmuResponse;
+  /** Port to listen on (default 0: chosen by the OS). */
   port?: number;
   /** Optional hook around every matched request (auth, rate limiting, counters). */
   around?: (req: EmuRequest, next: () => Promise<EmuResponse>) => Promise<EmuResponse>;
@@ -118,7 +130,7 @@ const MAX_BODY = 2 * 1024 * 1024;
 /** Starts a router on 127.0.0.1 on a port chosen by the OS (or `port`). */
 export async function serve(options: ServeOptions): Promise<EmulatorServer> {
   const faults = emptyFaults();
-  const sockets = new Set<import('node:net').Socket>();
+  const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     void handle(options, faults, req, res).catch((err: unknown) => {
       if (!res.headersSent) send(res, { status: 500, body: { message: `emulator error: ${String(err)}` } });
@@ -172,9 +184,15 @@ function parseBody(text: string, contentType: string | undefined): unknown {
   }
 }
 
-function takeFault<T extends { count: number; pathPrefix?: string; method?: string }>(list: T[], req: EmuRequest): T | undefined {
+function takeFault<T extends { count: number; pathPrefix?: string; method?: string }>(
+  list: T[],
+  req: EmuRequest,
+): T | undefined {
   const i = list.findIndex(
-    (f) => f.count > 0 && (!f.pathPrefix || req.path.startsWith(f.pathPrefix)) && (!f.method || f.method === req.method),
+    (f) =>
+      f.count > 0 &&
+      (!f.pathPrefix || req.path.startsWith(f.pathPrefix)) &&
+      (!f.method || f.method === req.method),
   );
   if (i < 0) return undefined;
   const f = list[i]!;
@@ -183,7 +201,12 @@ function takeFault<T extends { count: number; pathPrefix?: string; method?: stri
   return f;
 }
 
-async function handle(options: ServeOptions, faults: Faults, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  options: ServeOptions,
+  faults: Faults,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const text = await readBody(req);
   const emuReq: EmuRequest = {
@@ -209,9 +232,11 @@ async function handle(options: ServeOptions, faults: Faults, req: IncomingMessag
     return send(res, { status: 200, body: faults });
   }
 
-  if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
-  if (takeFault(faults.hang, emuReq)) return; // never answer; the socket closes with the server
-  const injected = takeFault(faults.inject, emuReq);
+  // Other `/_sandbox/` control endpoints are never slowed down or failed by the knobs they serve.
+  const control = url.pathname.startsWith('/_sandbox/');
+  if (!control && faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
+  if (!control && takeFault(faults.hang, emuReq)) return; // never answer; the socket closes with the server
+  const injected = control ? undefined : takeFault(faults.inject, emuReq);
   if (injected) {
     return send(res, {
       status: injected.status,
@@ -223,8 +248,11 @@ async function handle(options: ServeOptions, faults: Faults, req: IncomingMessag
   const m = options.router.match(emuReq.method, url.pathname);
   let out: EmuResponse;
   if (!m) out = options.notFound(emuReq);
-  else if ('allowed' in m) out = { status: 405, body: { message: 'Method Not Allowed' }, headers: { allow: m.allowed.join(', ') } };
-  else {
+  else if ('allowed' in m) {
+    out = options.methodNotAllowed
+      ? options.methodNotAllowed(emuReq, m.allowed)
+      : { status: 405, body: { message: 'Method Not Allowed' }, headers: { allow: m.allowed.join(', ') } };
+  } else {
     emuReq.params = m.params;
     const run = async () => m.handler(emuReq);
     out = options.around ? await options.around(emuReq, run) : await run();

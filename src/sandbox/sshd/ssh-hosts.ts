@@ -3,7 +3,7 @@
  * one "VM" per emulated Compute instance. All run Debian's sshd on 127.0.0.1 and learn which
  * keys to accept from the emulators at connection time.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { startControlServer, type ControlServer } from './control.js';
@@ -51,10 +51,14 @@ export class SshHosts {
     private readonly control: ControlServer,
     private readonly daemons: Map<string, Sshd>,
     private readonly vmOracle: VmOracle | undefined,
+    private readonly workDir: string,
   ) {}
 
   static async start(options: {
+    /** Private working directory (config, virtual users, logs); removed on stop. */
     dir: string;
+    /** Where host keys and repositories are kept across restarts (default: inside `dir`). */
+    persistDir?: string;
     git?: GitAccessOracle;
     vm?: VmOracle;
     tools?: SshTools;
@@ -63,6 +67,8 @@ export class SshHosts {
     if (!check.tools) throw new SshPrerequisiteError(check.missing, check.installHint ?? '');
     const tools = check.tools;
     mkdirSync(options.dir, { recursive: true, mode: 0o700 });
+    const keep = options.persistDir ?? options.dir;
+    mkdirSync(keep, { recursive: true, mode: 0o700 });
     const control = await startControlServer(options.git, options.vm);
     const repos: Record<string, string> = {};
     const controlFile = join(options.dir, 'control.json');
@@ -71,7 +77,7 @@ export class SshHosts {
     try {
       for (const host of ['github', 'gitlab'] as GitHostName[]) {
         if (!options.git) break;
-        const root = join(options.dir, host, 'repositories');
+        const root = join(keep, host, 'repositories');
         repos[host] = root;
         for (const repo of options.git.repositories(host)) ensureBareRepository(tools.git, root, repo);
       }
@@ -83,6 +89,7 @@ export class SshHosts {
         for (const host of ['github', 'gitlab'] as GitHostName[]) {
           const sshd = await Sshd.start({
             dir: join(options.dir, host, 'sshd'),
+            hostKeyDir: join(keep, host, 'host-keys'),
             tools,
             users: [{ name: 'git' }],
             authorizedKeysCommand: [process.execPath, akc, 'git', controlFile, host, script('git-serve.js'), '%u', '%f', '%t', '%k'],
@@ -94,6 +101,7 @@ export class SshHosts {
       for (const vm of options.vm?.vms() ?? []) {
         const sshd = await Sshd.start({
           dir: join(options.dir, 'vms', vm.replace(/\//g, '_'), 'sshd'),
+          hostKeyDir: join(keep, 'vms', vm.replace(/\//g, '_'), 'host-keys'),
           tools,
           users: options.vm!.users(vm).map((name) => ({ name })),
           authorizedKeysCommand: [process.execPath, akc, 'vm', controlFile, vm, '%u', '%f', '%t', '%k'],
@@ -104,9 +112,10 @@ export class SshHosts {
     } catch (err) {
       await Promise.all([...daemons.values()].map((d) => d.stop()));
       await control.close();
+      rmSync(options.dir, { recursive: true, force: true });
       throw err;
     }
-    const hosts = new SshHosts(info, control, daemons, options.vm);
+    const hosts = new SshHosts(info, control, daemons, options.vm, options.dir);
     hosts.refreshVmUsers();
     // The guest agent creates accounts as metadata changes; do the same for the VMs' user lists.
     hosts.vmRefresh = setInterval(() => hosts.refreshVmUsers(), 250);
@@ -133,5 +142,6 @@ export class SshHosts {
     if (this.vmRefresh) clearInterval(this.vmRefresh);
     await Promise.all([...this.daemons.values()].map((d) => d.stop()));
     await this.control.close();
+    rmSync(this.workDir, { recursive: true, force: true });
   }
 }
