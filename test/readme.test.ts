@@ -46,7 +46,9 @@ describe('README', () => {
     expect(lines).toEqual(['npm run demo', 'npm test']);
     const ci = readFileSync(join(ROOT, '.ci', 'run'), 'utf8');
     expect(ci).toMatch(/^npm test$/m);
-    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
     expect(pkg.scripts.demo).toContain('dist/cli/main.js demo');
   });
 });

@@ -80,7 +80,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<{ ok: boolean;
     const keys: Record<'A' | 'B', { path: string; fingerprint: string; publicKey: string }> = {} as never;
     const makeKey = (name: 'A' | 'B') =>
       step(`generate key ${name} (${options.keyType ?? 'ed25519'})`, async () => {
-        const pair = await generateKeyPairAsync({ type: options.keyType ?? 'ed25519', comment: `keyfleet-demo-${name}` });
+        const pair = await generateKeyPairAsync({
+          type: options.keyType ?? 'ed25519',
+          comment: `keyfleet-demo-${name}`,
+        });
         const path = join(dir, `key_${name}`);
         writeFileSync(path, pair.privateKey, { mode: 0o600 });
         keys[name] = { path, fingerprint: pair.key.fingerprint, publicKey: pair.publicKey.trim() };
@@ -88,12 +91,19 @@ export async function runDemo(options: DemoOptions = {}): Promise<{ ok: boolean;
       });
 
     const grant = (name: 'A' | 'B') =>
-      step(`grant key ${name}: GitHub deploy key, GitLab deploy key, Google Cloud project ssh-keys`, async () => {
-        const outcomes = await grantKey(platforms!, { key: parsePublicKey(keys[name].publicKey), targets: DEMO_TARGETS.map(parseTarget) });
-        const bad = outcomes.filter((o) => o.status !== 'added' && o.status !== 'present');
-        if (bad.length) throw new StepFailed(bad.map((o) => `${o.target}: ${o.errorText ?? o.status}`).join('; '));
-        return outcomes.map((o) => `${o.target} ${o.status}`).join(', ');
-      });
+      step(
+        `grant key ${name}: GitHub deploy key, GitLab deploy key, Google Cloud project ssh-keys`,
+        async () => {
+          const outcomes = await grantKey(platforms!, {
+            key: parsePublicKey(keys[name].publicKey),
+            targets: DEMO_TARGETS.map(parseTarget),
+          });
+          const bad = outcomes.filter((o) => o.status !== 'added' && o.status !== 'present');
+          if (bad.length)
+            throw new StepFailed(bad.map((o) => `${o.target}: ${o.errorText ?? o.status}`).join('; '));
+          return outcomes.map((o) => `${o.target} ${o.status}`).join(', ');
+        },
+      );
 
     const access = (name: 'A' | 'B', expected: 'ok' | 'denied') =>
       step(
@@ -109,7 +119,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<{ ok: boolean;
           }
           const wrong = results.filter((r) => !r.pass);
           if (wrong.length) {
-            throw new StepFailed(wrong.map((r) => `${r.endpoint}: ${r.outcome}${r.detail ? ` (${r.detail})` : ''}`).join('; '));
+            throw new StepFailed(
+              wrong.map((r) => `${r.endpoint}: ${r.outcome}${r.detail ? ` (${r.detail})` : ''}`).join('; '),
+            );
           }
           return results.map((r) => `${r.endpoint.split(' (')[0]}: ${r.outcome}`).join('; ');
         },
@@ -134,7 +146,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<{ ok: boolean;
     await step('revoke key A everywhere, by fingerprint', async () => {
       const outcomes = await revokeFingerprint(platforms!, keys.A.fingerprint, DEMO_TARGETS.map(parseTarget));
       const bad = outcomes.filter((o) => o.status !== 'removed');
-      if (bad.length) throw new StepFailed(bad.map((o) => `${o.target}: ${o.errorText ?? o.status}`).join('; '));
+      if (bad.length)
+        throw new StepFailed(bad.map((o) => `${o.target}: ${o.errorText ?? o.status}`).join('; '));
       return outcomes.map((o) => `${o.target} removed`).join(', ');
     });
     await access('A', 'denied');

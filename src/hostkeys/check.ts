@@ -22,7 +22,10 @@ export interface PinnedEndpoint {
   pins: Pick<PinnedHost, 'fingerprints' | 'retired'>;
 }
 
-export function checkKnownHosts(text: string, endpoints: PinnedEndpoint[]): { problems: KnownHostsProblem[]; checked: number } {
+export function checkKnownHosts(
+  text: string,
+  endpoints: PinnedEndpoint[],
+): { problems: KnownHostsProblem[]; checked: number } {
   const problems: KnownHostsProblem[] = [];
   let checked = 0;
   const lines = text.split('\n');
@@ -35,7 +38,13 @@ export function checkKnownHosts(text: string, endpoints: PinnedEndpoint[]): { pr
       if (err instanceof KeyParseError) {
         // ssh skips lines it cannot parse; so do we, but say so, since a typo hides a pin.
         if (/github\.com|gitlab\.com/.test(raw)) {
-          problems.push({ line: i + 1, host: '', fingerprint: '', problem: 'unparsable', message: err.reason });
+          problems.push({
+            line: i + 1,
+            host: '',
+            fingerprint: '',
+            problem: 'unparsable',
+            message: err.reason,
+          });
         }
         continue;
       }

@@ -19,7 +19,8 @@ export interface PinnedHost {
 
 export const GITHUB: PinnedHost = {
   host: 'github.com',
-  source: 'https://docs.github.com/en/authentication/keeping-your-account-and-data-secure/githubs-ssh-key-fingerprints',
+  source:
+    'https://docs.github.com/en/authentication/keeping-your-account-and-data-secure/githubs-ssh-key-fingerprints',
   takenOn: '2026-12-04',
   keys: [
     'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl',

@@ -54,14 +54,32 @@ export async function publicHostKeySets(
   for (const host of hosts) {
     if (host === 'github.com') {
       if (options.offline) {
-        sets.push({ label: host, host, keys: GITHUB.keys, source: `bundled, taken ${GITHUB.takenOn}`, verified: true });
+        sets.push({
+          label: host,
+          host,
+          keys: GITHUB.keys,
+          source: `bundled, taken ${GITHUB.takenOn}`,
+          verified: true,
+        });
       } else {
         const apiUrl = options.githubApiUrl ?? 'https://api.github.com';
         const meta = await fetchGithubHostKeys(apiUrl, { expectGithubCom: true });
-        sets.push({ label: host, host, keys: meta.keys, source: `${apiUrl}/meta, checked against documented fingerprints`, verified: true });
+        sets.push({
+          label: host,
+          host,
+          keys: meta.keys,
+          source: `${apiUrl}/meta, checked against documented fingerprints`,
+          verified: true,
+        });
       }
     } else if (host === 'gitlab.com') {
-      sets.push({ label: host, host, keys: GITLAB.keys, source: `bundled from ${GITLAB.source}, taken ${GITLAB.takenOn}`, verified: true });
+      sets.push({
+        label: host,
+        host,
+        keys: GITLAB.keys,
+        source: `bundled from ${GITLAB.source}, taken ${GITLAB.takenOn}`,
+        verified: true,
+      });
     } else {
       throw new UsageError(
         `unknown host "${host}": keyfleet pins github.com and gitlab.com, and the sandbox's hosts with --sandbox ` +
@@ -79,13 +97,19 @@ export function knownHostsLines(set: HostKeySet, hash = false): string[] {
 }
 
 /** The endpoints whose entries `--check` judges, with what is right for each. */
-export function pinnedEndpoints(sandboxSets: HostKeySet[], keyFingerprint: (k: string) => string): PinnedEndpoint[] {
+export function pinnedEndpoints(
+  sandboxSets: HostKeySet[],
+  keyFingerprint: (k: string) => string,
+): PinnedEndpoint[] {
   const endpoints: PinnedEndpoint[] = [
     { host: 'github.com', pins: GITHUB },
     { host: 'gitlab.com', pins: GITLAB },
   ];
   for (const s of sandboxSets) {
-    const ep: PinnedEndpoint = { host: s.host, pins: { fingerprints: s.keys.map(keyFingerprint), retired: [] } };
+    const ep: PinnedEndpoint = {
+      host: s.host,
+      pins: { fingerprints: s.keys.map(keyFingerprint), retired: [] },
+    };
     if (s.port !== undefined) ep.port = s.port;
     endpoints.push(ep);
   }

@@ -10,7 +10,11 @@ export class KeyParseError extends KeyfleetError {
   readonly line: number | undefined;
   readonly reason: string;
 
-  constructor(reason: string, where: { source?: string; line?: number } = {}, options: { cause?: unknown } = {}) {
+  constructor(
+    reason: string,
+    where: { source?: string; line?: number } = {},
+    options: { cause?: unknown } = {},
+  ) {
     const source = where.source ?? '<input>';
     const at = where.line === undefined ? source : `${source}:${where.line}`;
     super('KEY_PARSE', `${at}: ${reason}`, { exitCode: 2, ...options });
@@ -21,7 +25,9 @@ export class KeyParseError extends KeyfleetError {
 
   /** The same error, placed at a source and line (parsers below the file level do not know them). */
   at(source: string, line?: number): KeyParseError {
-    return new KeyParseError(this.reason, line === undefined ? { source } : { source, line }, { cause: this });
+    return new KeyParseError(this.reason, line === undefined ? { source } : { source, line }, {
+      cause: this,
+    });
   }
 }
 

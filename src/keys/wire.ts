@@ -22,7 +22,9 @@ export class SshReader {
 
   private need(n: number): void {
     if (n > this.remaining) {
-      throw new KeyParseError(`truncated ${this.what}: needed ${n} more bytes at offset ${this.offset}, ${this.remaining} left`);
+      throw new KeyParseError(
+        `truncated ${this.what}: needed ${n} more bytes at offset ${this.offset}, ${this.remaining} left`,
+      );
     }
   }
 
@@ -77,7 +79,8 @@ export class SshReader {
 
   /** Asserts the blob is fully consumed, as ssh-keygen does (trailing bytes are an error). */
   end(): void {
-    if (this.remaining !== 0) throw new KeyParseError(`${this.remaining} unexpected trailing bytes in ${this.what}`);
+    if (this.remaining !== 0)
+      throw new KeyParseError(`${this.remaining} unexpected trailing bytes in ${this.what}`);
   }
 }
 

@@ -18,6 +18,7 @@ import { SandboxError } from './errors.js';
 import { writeFileAtomic } from './files.js';
 import type { GithubEmulator } from './github/emulator.js';
 import type { GitlabEmulator } from './gitlab/emulator.js';
+import type { GcpEmulator } from './gcp/emulator.js';
 import type { SshHosts, SshHostsInfo } from './sshd/ssh-hosts.js';
 
 export type { Emulator, EmulatorStartOptions, EmulatorStarter } from './emulator.js';
@@ -237,7 +238,8 @@ async function startSshHosts(
 ): Promise<{ hosts?: SshHosts; unavailable?: string }> {
   const { findSshTools } = await import('./sshd/prerequisites.js');
   const check = findSshTools();
-  if (!check.tools) return { unavailable: `missing ${check.missing.join(', ')}; install with: ${check.installHint}` };
+  if (!check.tools)
+    return { unavailable: `missing ${check.missing.join(', ')}; install with: ${check.installHint}` };
   const { SshHosts } = await import('./sshd/ssh-hosts.js');
   const { gitOracle, vmOracle } = await import('./sshd/oracles.js');
   const { mkdtempSync } = await import('node:fs');
@@ -245,7 +247,7 @@ async function startSshHosts(
   const { join } = await import('node:path');
   const github = started.get('github') as GithubEmulator | undefined;
   const gitlab = started.get('gitlab') as GitlabEmulator | undefined;
-  const gcp = started.get('gcp') as import('./gcp/emulator.js').GcpEmulator | undefined;
+  const gcp = started.get('gcp') as GcpEmulator | undefined;
   const hosts = await SshHosts.start({
     dir: mkdtempSync(join(tmpdir(), 'keyfleet-sandbox-ssh-')),
     ...(stateFile ? { persistDir: `${stateFile}.d` } : {}),

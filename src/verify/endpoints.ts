@@ -27,7 +27,14 @@ export interface AccessEndpoint {
 
 /** Which sandbox VMs a `gcp:` target reaches, and as which login user. */
 export interface VmResolver {
-  vmsFor(target: { kind: 'project' | 'instance' | 'oslogin'; project?: string; zone?: string; instance?: string; user?: string; email?: string }): Promise<{ vm: string; user: string }[]>;
+  vmsFor(target: {
+    kind: 'project' | 'instance' | 'oslogin';
+    project?: string;
+    zone?: string;
+    instance?: string;
+    user?: string;
+    email?: string;
+  }): Promise<{ vm: string; user: string }[]>;
 }
 
 export interface EndpointContext {
@@ -43,34 +50,41 @@ function pins(host: string, port: number, keys: string[]): string[] {
   return keys.map((k) => `${name} ${k}`);
 }
 
-function gitEndpoint(target: string, ep: SshEndpoint | undefined, platform: 'github' | 'gitlab', path: string): AccessEndpoint {
+/** Where a git platform's SSH endpoint is: the sandbox's host when given, else the public host with its published keys. */
+function gitHost(ep: SshEndpoint | undefined, platform: 'github' | 'gitlab') {
   const host = ep?.host ?? (platform === 'github' ? 'github.com' : 'gitlab.com');
   const port = ep?.port ?? 22;
   const keys = ep ? ep.hostKeys.map((k) => k.publicKey) : (platform === 'github' ? GITHUB : GITLAB).keys;
+  return { host, port, user: ep?.user ?? 'git', knownHosts: pins(host, port, keys) };
+}
+
+function gitEndpoint(
+  target: string,
+  ep: SshEndpoint | undefined,
+  platform: 'github' | 'gitlab',
+  path: string,
+): AccessEndpoint {
+  const h = gitHost(ep, platform);
   return {
+    ...h,
     target,
-    description: `git ls-remote ssh://git@${host}${port === 22 ? '' : `:${port}`}/${path}.git`,
+    description: `git ls-remote ssh://${h.user}@${h.host}${h.port === 22 ? '' : `:${h.port}`}/${path}.git`,
     kind: 'git',
-    host,
-    port,
-    user: ep?.user ?? 'git',
     path: `${path}.git`,
-    knownHosts: pins(host, port, keys),
   };
 }
 
-function authEndpoint(target: string, ep: SshEndpoint | undefined, platform: 'github' | 'gitlab'): AccessEndpoint {
-  const host = ep?.host ?? (platform === 'github' ? 'github.com' : 'gitlab.com');
-  const port = ep?.port ?? 22;
-  const keys = ep ? ep.hostKeys.map((k) => k.publicKey) : (platform === 'github' ? GITHUB : GITLAB).keys;
+function authEndpoint(
+  target: string,
+  ep: SshEndpoint | undefined,
+  platform: 'github' | 'gitlab',
+): AccessEndpoint {
+  const h = gitHost(ep, platform);
   return {
+    ...h,
     target,
-    description: `ssh -T git@${host}${port === 22 ? '' : ` -p ${port}`}`,
+    description: `ssh -T ${h.user}@${h.host}${h.port === 22 ? '' : ` -p ${h.port}`}`,
     kind: 'auth',
-    host,
-    port,
-    user: 'git',
-    knownHosts: pins(host, port, keys),
     greeting: platform === 'github' ? /successfully authenticated/ : /Welcome to/,
   };
 }
@@ -83,17 +97,30 @@ function rawEndpoint(text: string, ctx: EndpointContext): AccessEndpoint {
   } catch {
     throw new UsageError(`invalid target "${text}": expected ssh://USER@HOST[:PORT][/REPO.git]`);
   }
-  if (!url.username || !url.hostname) throw new UsageError(`invalid target "${text}": expected ssh://USER@HOST[:PORT][/REPO.git]`);
+  if (!url.username || !url.hostname)
+    throw new UsageError(`invalid target "${text}": expected ssh://USER@HOST[:PORT][/REPO.git]`);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const port = url.port ? Number(url.port) : 22;
   if (!ctx.knownHosts || ctx.knownHosts.length === 0) {
-    throw new UsageError(`target "${text}": give the host's pinned keys with --known-hosts FILE (strict host checking is not optional)`);
+    throw new UsageError(
+      `target "${text}": give the host's pinned keys with --known-hosts FILE (strict host checking is not optional)`,
+    );
   }
   const path = url.pathname.replace(/^\/+/, '');
-  const base = { target: text, host, port, user: decodeURIComponent(url.username), knownHosts: ctx.knownHosts };
+  const base = {
+    target: text,
+    host,
+    port,
+    user: decodeURIComponent(url.username),
+    knownHosts: ctx.knownHosts,
+  };
   return path
     ? { ...base, kind: 'git', path, description: `git ls-remote ${text}` }
-    : { ...base, kind: 'login', description: `ssh ${base.user}@${host}${port === 22 ? '' : ` -p ${port}`} true` };
+    : {
+        ...base,
+        kind: 'login',
+        description: `ssh ${base.user}@${host}${port === 22 ? '' : ` -p ${port}`} true`,
+      };
 }
 
 export async function endpointsFor(text: string, ctx: EndpointContext): Promise<AccessEndpoint[]> {
@@ -104,7 +131,9 @@ export async function endpointsFor(text: string, ctx: EndpointContext): Promise<
     case 'github':
       if (t.kind === 'repo') return [gitEndpoint(text, sb?.github, 'github', `${t.owner}/${t.repo}`)];
       if (t.kind === 'user') return [authEndpoint(text, sb?.github, 'github')];
-      throw new UsageError(`target "${text}": another account's public keys cannot be verified with your key; use github:user`);
+      throw new UsageError(
+        `target "${text}": another account's public keys cannot be verified with your key; use github:user`,
+      );
     case 'gitlab':
       if (t.kind === 'project') return [gitEndpoint(text, sb?.gitlab, 'gitlab', t.path)];
       if (t.kind === 'user') return [authEndpoint(text, sb?.gitlab, 'gitlab')];
@@ -123,7 +152,10 @@ export async function endpointsFor(text: string, ctx: EndpointContext): Promise<
             ? { kind: t.kind, project: t.project, user: t.user }
             : { kind: t.kind, project: t.project, zone: t.zone, instance: t.instance, user: t.user };
       const found = await ctx.vms.vmsFor(selector);
-      if (found.length === 0) throw new UsageError(`target "${text}": no sandbox VM matches (sandbox VMs: ${Object.keys(sb.vms).join(', ') || 'none'})`);
+      if (found.length === 0)
+        throw new UsageError(
+          `target "${text}": no sandbox VM matches (sandbox VMs: ${Object.keys(sb.vms).join(', ') || 'none'})`,
+        );
       return found.map(({ vm, user }) => {
         const ep = sb.vms[vm];
         if (!ep) throw new UsageError(`target "${text}": the sandbox runs no SSH server for VM ${vm}`);
@@ -134,7 +166,11 @@ export async function endpointsFor(text: string, ctx: EndpointContext): Promise<
           host: ep.host,
           port: ep.port,
           user,
-          knownHosts: pins(ep.host, ep.port, ep.hostKeys.map((k) => k.publicKey)),
+          knownHosts: pins(
+            ep.host,
+            ep.port,
+            ep.hostKeys.map((k) => k.publicKey),
+          ),
         };
       });
     }

@@ -12,7 +12,12 @@ export interface RunResult {
   timedOut: boolean;
 }
 
-export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<RunResult> {
+export function run(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 60_000,
+): Promise<RunResult> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -83,17 +88,41 @@ export type Outcome = 'ok' | 'denied' | 'host-key-mismatch' | 'unreachable' | 'e
 /** Reads what ssh/git printed the way a person would: denied, wrong host, or unreachable. */
 export function classify(r: RunResult): { outcome: Outcome; detail: string } {
   const err = r.stderr;
-  const firstLine = (re: RegExp) => err.split('\n').find((l) => re.test(l))?.trim() ?? '';
+  const firstLine = (re: RegExp) =>
+    err
+      .split('\n')
+      .find((l) => re.test(l))
+      ?.trim() ?? '';
   if (r.timedOut) return { outcome: 'unreachable', detail: 'timed out' };
-  if (/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed|No \S+ host key is known/.test(err)) {
-    return { outcome: 'host-key-mismatch', detail: firstLine(/IDENTIFICATION HAS CHANGED|Host key verification failed|host key is known/) };
+  if (
+    /REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed|No \S+ host key is known/.test(err)
+  ) {
+    return {
+      outcome: 'host-key-mismatch',
+      detail: firstLine(/IDENTIFICATION HAS CHANGED|Host key verification failed|host key is known/),
+    };
   }
-  if (/Permission denied \(publickey/.test(err)) return { outcome: 'denied', detail: firstLine(/Permission denied/) };
-  if (/Repository not found|could not be found|marked as read only|does not have write access|not allowed/i.test(err)) {
-    return { outcome: 'denied', detail: firstLine(/Repository not found|could not be found|read only|write access|not allowed/i) };
+  if (/Permission denied \(publickey/.test(err))
+    return { outcome: 'denied', detail: firstLine(/Permission denied/) };
+  if (
+    /Repository not found|could not be found|marked as read only|does not have write access|not allowed/i.test(
+      err,
+    )
+  ) {
+    return {
+      outcome: 'denied',
+      detail: firstLine(/Repository not found|could not be found|read only|write access|not allowed/i),
+    };
   }
-  if (/Connection refused|Could not resolve hostname|Connection timed out|No route to host|Network is unreachable/.test(err)) {
-    return { outcome: 'unreachable', detail: firstLine(/Connection refused|resolve|timed out|route|unreachable/) };
+  if (
+    /Connection refused|Could not resolve hostname|Connection timed out|No route to host|Network is unreachable/.test(
+      err,
+    )
+  ) {
+    return {
+      outcome: 'unreachable',
+      detail: firstLine(/Connection refused|resolve|timed out|route|unreachable/),
+    };
   }
   if (r.status === 0) return { outcome: 'ok', detail: '' };
   return { outcome: 'error', detail: err.trim().split('\n').slice(-1)[0] ?? `exit ${r.status}` };

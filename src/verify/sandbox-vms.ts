@@ -16,7 +16,9 @@ interface VmViewJson {
 export function sandboxVmResolver(gcpUrl: string, instances?: string[]): VmResolver {
   const view = async (vm: string): Promise<VmViewJson | undefined> => {
     const [project = '', zone = '', instance = ''] = vm.split('/');
-    const res = await fetch(`${gcpUrl.replace(/\/+$/, '')}/_sandbox/gcp/vm?${new URLSearchParams({ project, zone, instance })}`);
+    const res = await fetch(
+      `${gcpUrl.replace(/\/+$/, '')}/_sandbox/gcp/vm?${new URLSearchParams({ project, zone, instance })}`,
+    );
     return res.ok ? ((await res.json()) as VmViewJson) : undefined;
   };
   const allVms = async (): Promise<string[]> => {
@@ -38,7 +40,8 @@ export function sandboxVmResolver(gcpUrl: string, instances?: string[]): VmResol
         const v = await view(vm);
         if (!v) continue;
         const mode = vmAccessMode(v);
-        if (sel.kind === 'project' && !mode.osLogin && !mode.blockProjectKeys) out.push({ vm, user: sel.user ?? '' });
+        if (sel.kind === 'project' && !mode.osLogin && !mode.blockProjectKeys)
+          out.push({ vm, user: sel.user ?? '' });
         if (sel.kind === 'oslogin' && mode.osLogin) {
           const profile = v.osLoginProfiles.find((p) => p.name === sel.email);
           const account = profile?.posixAccounts?.find((a) => a.primary) ?? profile?.posixAccounts?.[0];

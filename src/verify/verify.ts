@@ -29,7 +29,10 @@ export function checkKeyFile(path: string): void {
   }
   if (!st.isFile()) throw new InputError(path, 'is not a file');
   if ((st.mode & 0o077) !== 0) {
-    throw new InputError(path, `permissions ${(st.mode & 0o777).toString(8)} are too open for a private key; ssh ignores it. Run: chmod 600 ${path}`);
+    throw new InputError(
+      path,
+      `permissions ${(st.mode & 0o777).toString(8)} are too open for a private key; ssh ignores it. Run: chmod 600 ${path}`,
+    );
   }
 }
 
@@ -65,7 +68,19 @@ export async function checkEndpoint(
         : await run('git', ['ls-remote', '--heads', url], env, timeoutMs);
     } else {
       const cmd = ep.kind === 'auth' ? ['-T'] : [];
-      result = await run('ssh', [...sshOptions(keyFile, knownHosts), ...cmd, '-p', String(ep.port), `${ep.user}@${ep.host}`, ...(ep.kind === 'login' ? ['true'] : [])], env, timeoutMs);
+      result = await run(
+        'ssh',
+        [
+          ...sshOptions(keyFile, knownHosts),
+          ...cmd,
+          '-p',
+          String(ep.port),
+          `${ep.user}@${ep.host}`,
+          ...(ep.kind === 'login' ? ['true'] : []),
+        ],
+        env,
+        timeoutMs,
+      );
     }
     let { outcome, detail } = classify(result);
     if (ep.kind === 'auth' && outcome === 'error' && ep.greeting?.test(result.stderr + result.stdout)) {
@@ -73,7 +88,10 @@ export async function checkEndpoint(
       detail = (result.stderr + result.stdout).trim().split('\n')[0] ?? '';
     }
     const pass = expected === 'ok' ? outcome === 'ok' : outcome === 'denied';
-    const endpoint = options.clone && ep.kind === 'git' ? ep.description.replace('git ls-remote', 'git clone') : ep.description;
+    const endpoint =
+      options.clone && ep.kind === 'git'
+        ? ep.description.replace('git ls-remote', 'git clone')
+        : ep.description;
     return { target: ep.target, endpoint, outcome, detail, expected, pass };
   } finally {
     rmSync(dir, { recursive: true, force: true });

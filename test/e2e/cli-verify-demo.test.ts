@@ -18,9 +18,14 @@ const suite = tools.tools || process.env.KEYFLEET_REQUIRE_E2E ? describe : descr
 
 function cli(args: string[], timeout = 120_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { encoding: 'utf8', timeout, maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -54,15 +59,42 @@ suite('verify, known-hosts and demo from the command line', () => {
     expect(doc.pass).toBe(false);
     expect(doc.checks.map((c) => c.outcome)).toEqual(['denied']);
 
-    expect((await cli(['grant', `${key}.pub`, 'github:repo/mlops/trainer', 'gcp:project/ml-prod?user=ci', '--sandbox', conn])).code).toBe(0);
-    const ok = await cli(['verify', key, 'github:repo/mlops/trainer', 'gcp:project/ml-prod?user=ci', '--sandbox', conn]);
+    expect(
+      (
+        await cli([
+          'grant',
+          `${key}.pub`,
+          'github:repo/mlops/trainer',
+          'gcp:project/ml-prod?user=ci',
+          '--sandbox',
+          conn,
+        ])
+      ).code,
+    ).toBe(0);
+    const ok = await cli([
+      'verify',
+      key,
+      'github:repo/mlops/trainer',
+      'gcp:project/ml-prod?user=ci',
+      '--sandbox',
+      conn,
+    ]);
     expect(ok.stderr).toBe('');
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/github:repo\/mlops\/trainer\s+git ls-remote .* ok/);
     expect(ok.stdout).toMatch(/trainer-1.* ok/);
 
-    expect((await cli(['revoke', `${key}.pub`, 'github:repo/mlops/trainer', '--sandbox', conn])).code).toBe(0);
-    const gone = await cli(['verify', '--expect-denied', key, 'github:repo/mlops/trainer', '--sandbox', conn]);
+    expect((await cli(['revoke', `${key}.pub`, 'github:repo/mlops/trainer', '--sandbox', conn])).code).toBe(
+      0,
+    );
+    const gone = await cli([
+      'verify',
+      '--expect-denied',
+      key,
+      'github:repo/mlops/trainer',
+      '--sandbox',
+      conn,
+    ]);
     expect(gone.code).toBe(0);
     expect(gone.stdout).toContain('denied');
   });
@@ -81,7 +113,8 @@ suite('verify, known-hosts and demo from the command line', () => {
     const r = await cli(['known-hosts', 'sandbox', '--sandbox', conn]);
     expect(r.code).toBe(0);
     const port = sandbox.ssh!.github!.port;
-    for (const k of sandbox.ssh!.github!.hostKeys) expect(r.stdout).toContain(`[127.0.0.1]:${port} ${k.publicKey}`);
+    for (const k of sandbox.ssh!.github!.hostKeys)
+      expect(r.stdout).toContain(`[127.0.0.1]:${port} ${k.publicKey}`);
     const file = join(dir, 'kh');
     writeFileSync(file, r.stdout);
     const check = await cli(['known-hosts', '--check', file, '--sandbox', conn]);

@@ -74,7 +74,8 @@ suite('secure git end to end (real ssh, sshd and git)', () => {
     return results.map((r) => r.outcome);
   }
 
-  const sleepUntil = (t: Date) => new Promise((r) => setTimeout(r, Math.max(0, t.getTime() - Date.now() + 1500)));
+  const sleepUntil = (t: Date) =>
+    new Promise((r) => setTimeout(r, Math.max(0, t.getTime() - Date.now() + 1500)));
 
   it('a placed deploy key clones on both git hosts; an unplaced key is denied', async () => {
     const k = newKey();
@@ -83,8 +84,16 @@ suite('secure git end to end (real ssh, sshd and git)', () => {
     const cloned = join(dir, 'clone-gh');
     const url = `ssh://git@127.0.0.1:${sandbox.ssh!.github!.port}/mlops/trainer.git`;
     const known = join(dir, 'kh-gh');
-    writeFileSync(known, sandbox.ssh!.github!.hostKeys.map((h) => `[127.0.0.1]:${sandbox.ssh!.github!.port} ${h.publicKey}`).join('\n'));
-    const clone = await run('git', ['clone', '-q', url, cloned], { ...process.env, GIT_SSH_COMMAND: gitSshCommand(k.path, known) });
+    writeFileSync(
+      known,
+      sandbox
+        .ssh!.github!.hostKeys.map((h) => `[127.0.0.1]:${sandbox.ssh!.github!.port} ${h.publicKey}`)
+        .join('\n'),
+    );
+    const clone = await run('git', ['clone', '-q', url, cloned], {
+      ...process.env,
+      GIT_SSH_COMMAND: gitSshCommand(k.path, known),
+    });
     expect(clone.stderr).toBe('');
     expect(clone.status).toBe(0);
     expect(await outcome(k, 'gitlab:project/ml/trainer')).toEqual(['ok']);
@@ -95,7 +104,11 @@ suite('secure git end to end (real ssh, sshd and git)', () => {
     const b = newKey();
     await grant(a, ['github:repo/mlops/datasets', 'gitlab:project/ml/datasets']);
     await grant(b, ['github:repo/mlops/infra']);
-    const out = await revokeFingerprint(platforms, a.fp, ['github:repo/mlops/datasets', 'gitlab:project/ml/datasets'].map(parseTarget));
+    const out = await revokeFingerprint(
+      platforms,
+      a.fp,
+      ['github:repo/mlops/datasets', 'gitlab:project/ml/datasets'].map(parseTarget),
+    );
     expect(out.map((o) => o.status)).toEqual(['removed', 'removed']);
     expect(await outcome(a, 'github:repo/mlops/datasets')).toEqual(['denied']);
     expect(await outcome(a, 'gitlab:project/ml/datasets')).toEqual(['denied']);
@@ -109,14 +122,28 @@ suite('secure git end to end (real ssh, sshd and git)', () => {
     await grant(rw, ['gitlab:project/ml/platform/infra?push']);
     const port = sandbox.ssh!.gitlab!.port;
     const known = join(dir, 'kh-gl');
-    writeFileSync(known, sandbox.ssh!.gitlab!.hostKeys.map((h) => `[127.0.0.1]:${port} ${h.publicKey}`).join('\n'));
+    writeFileSync(
+      known,
+      sandbox.ssh!.gitlab!.hostKeys.map((h) => `[127.0.0.1]:${port} ${h.publicKey}`).join('\n'),
+    );
     const work = join(dir, 'push-work');
     const url = `ssh://git@127.0.0.1:${port}/ml/platform/infra.git`;
     const env = (k: { path: string }) => ({ ...process.env, GIT_SSH_COMMAND: gitSshCommand(k.path, known) });
     expect((await run('git', ['clone', '-q', url, work], env(ro))).status).toBe(0);
     writeFileSync(join(work, 'train.py'), 'print("v2")\n');
     await exec('git', ['-C', work, 'add', '.']);
-    await exec('git', ['-C', work, '-c', 'user.name=ci', '-c', 'user.email=ci@example.com', 'commit', '-q', '-m', 'v2']);
+    await exec('git', [
+      '-C',
+      work,
+      '-c',
+      'user.name=ci',
+      '-c',
+      'user.email=ci@example.com',
+      'commit',
+      '-q',
+      '-m',
+      'v2',
+    ]);
     const denied = await run('git', ['-C', work, 'push', '-q', 'origin', 'main'], env(ro));
     expect(denied.status).not.toBe(0);
     expect(denied.stderr).toContain('This deploy key does not have write access to this project');
@@ -139,7 +166,11 @@ suite('secure git end to end (real ssh, sshd and git)', () => {
     await grant(k, ['github:repo/mlops/datasets']);
     const [ep] = await endpointsFor('github:repo/mlops/datasets', ctx);
     const impostor = generateKeyPair({ type: 'ed25519' }).publicKey.split(' ').slice(0, 2).join(' ');
-    const r = await checkEndpoint(k.path, { ...ep!, knownHosts: [`[127.0.0.1]:${ep!.port} ${impostor}`] }, 'ok');
+    const r = await checkEndpoint(
+      k.path,
+      { ...ep!, knownHosts: [`[127.0.0.1]:${ep!.port} ${impostor}`] },
+      'ok',
+    );
     expect(r.outcome).toBe('host-key-mismatch');
     expect(r.pass).toBe(false);
   });
@@ -157,7 +188,9 @@ suite('secure git end to end (real ssh, sshd and git)', () => {
     expect(await outcome(os, 'gcp:oslogin/alice@example.com')).toEqual(['ok']);
     await sleepUntil(expires);
     expect(await outcome(gl, 'gitlab:project/ml/trainer')).toEqual(['denied']);
-    expect(await outcome(md, 'gcp:instance/ml-prod/us-central1-a/trainer-1?user=expiring')).toEqual(['denied']);
+    expect(await outcome(md, 'gcp:instance/ml-prod/us-central1-a/trainer-1?user=expiring')).toEqual([
+      'denied',
+    ]);
     expect(await outcome(os, 'gcp:oslogin/alice@example.com')).toEqual(['denied']);
   }, 90_000);
 
@@ -165,7 +198,9 @@ suite('secure git end to end (real ssh, sshd and git)', () => {
     const k = newKey();
     await grant(k, ['gcp:project/ml-prod?user=ml-engineer']);
     expect(await outcome(k, 'gcp:instance/ml-prod/us-central1-a/trainer-1?user=ml-engineer')).toEqual(['ok']);
-    expect(await outcome(k, 'gcp:instance/ml-prod/us-central1-a/locked-1?user=ml-engineer')).toEqual(['denied']);
+    expect(await outcome(k, 'gcp:instance/ml-prod/us-central1-a/locked-1?user=ml-engineer')).toEqual([
+      'denied',
+    ]);
     // An instance key opens the VM that blocks project keys.
     await grant(k, ['gcp:instance/ml-prod/us-central1-a/locked-1?user=ml-engineer']);
     expect(await outcome(k, 'gcp:instance/ml-prod/us-central1-a/locked-1?user=ml-engineer')).toEqual(['ok']);
@@ -174,7 +209,9 @@ suite('secure git end to end (real ssh, sshd and git)', () => {
   it('metadata keys do not open a VM with OS Login on; an OS Login key does', async () => {
     const k = newKey();
     await grant(k, ['gcp:project/ml-oslogin?user=alice_example_com']);
-    expect(await outcome(k, 'gcp:instance/ml-oslogin/us-central1-b/oslogin-1?user=alice_example_com')).toEqual(['denied']);
+    expect(
+      await outcome(k, 'gcp:instance/ml-oslogin/us-central1-b/oslogin-1?user=alice_example_com'),
+    ).toEqual(['denied']);
     await grant(k, ['gcp:oslogin/alice@example.com']);
     expect(await outcome(k, 'gcp:oslogin/alice@example.com')).toEqual(['ok']);
   });

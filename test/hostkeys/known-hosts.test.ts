@@ -58,7 +58,9 @@ describe('GitHub /meta', () => {
     const intruder = generateKeyPair({ type: 'ed25519' }).publicKey.split(' ').slice(0, 2).join(' ');
     body = { ssh_keys: [GITHUB.keys[0], intruder] };
     await expect(fetchGithubHostKeys(url, { expectGithubCom: true })).rejects.toThrow(HostKeyError);
-    await expect(fetchGithubHostKeys(url, { expectGithubCom: true })).rejects.toThrow(/not among the fingerprints GitHub documents/);
+    await expect(fetchGithubHostKeys(url, { expectGithubCom: true })).rejects.toThrow(
+      /not among the fingerprints GitHub documents/,
+    );
   });
 
   it('the CLI prints /meta keys from --github-url and fails on a tampered answer', async () => {
@@ -98,7 +100,9 @@ describe('known_hosts check', () => {
   it('flags a key that gitlab.com never published, also behind a hashed host name', () => {
     const impostor = generateKeyPair({ type: 'ecdsa' }).publicKey.split(' ').slice(0, 2).join(' ');
     const hashed = hashHostName('gitlab.com', Buffer.alloc(20, 7));
-    const text = [`# comment`, '', `${hashed} ${impostor}`, `gitlab.com,1.2.3.4 ${GITLAB.keys[1]}`].join('\n');
+    const text = [`# comment`, '', `${hashed} ${impostor}`, `gitlab.com,1.2.3.4 ${GITLAB.keys[1]}`].join(
+      '\n',
+    );
     const { problems, checked } = checkKnownHosts(text, endpoints);
     expect(checked).toBe(2);
     expect(problems).toEqual([expect.objectContaining({ line: 3, host: 'gitlab.com', problem: 'wrong' })]);
@@ -106,7 +110,11 @@ describe('known_hosts check', () => {
 
   it('ignores @revoked and @cert-authority lines and other hosts', () => {
     const other = generateKeyPair({ type: 'ed25519' }).publicKey.split(' ').slice(0, 2).join(' ');
-    const text = [`@revoked github.com ${GITHUB.retired[0]!.key}`, `@cert-authority *.example.com ${other}`, `example.com ${other}`].join('\n');
+    const text = [
+      `@revoked github.com ${GITHUB.retired[0]!.key}`,
+      `@cert-authority *.example.com ${other}`,
+      `example.com ${other}`,
+    ].join('\n');
     expect(checkKnownHosts(text, endpoints)).toEqual({ problems: [], checked: 0 });
   });
 

@@ -205,6 +205,44 @@ describe('readKeyEntries', () => {
     expect(JSON.stringify(rs.filter((r) => 'error' in r))).not.toContain(body.slice(0, 20));
   });
 
+  it('a pasted block without its END line does not swallow the key lines after it', async () => {
+    const body = privateOpenssh.trimEnd().split('\n').slice(0, -1); // BEGIN and body, no END
+    const text = [pub.ed, ...body, `restrict ${pub.rsa}`, `host ${pub.ec}`].join('\n');
+    const rs = await read(text);
+    expect(summary(rs).map((s) => s.split(' ')[0])).toEqual([
+      'f:1',
+      'f:2',
+      `f:${body.length + 2}`,
+      `f:${body.length + 3}`,
+    ]);
+    expect(rs.map((r) => ('entry' in r ? 'key' : r.error.code))).toEqual([
+      'key',
+      'PRIVATE_KEY_IN_PUBLIC',
+      'key',
+      'key',
+    ]);
+    // an RFC 4716 block's header that mentions ssh-keygen is still inside the block
+    const rfc = [
+      '---- BEGIN SSH2 PUBLIC KEY ----',
+      'Comment: "made by ssh-keygen ssh-ed25519"',
+      'AAAAC3Nz',
+      '---- END SSH2 PUBLIC KEY ----',
+      pub.ed,
+    ];
+    expect((await read(rfc.join('\n'))).map((r) => ('entry' in r ? 'key' : r.error.code))).toEqual([
+      'UNSUPPORTED_FORMAT',
+      'key',
+    ]);
+  });
+
+  it('a BEGIN line with an odd label is reported without echoing the label', async () => {
+    const rs = await read(`-----BEGIN \u001b[2J EVIL-----\nabc\n-----END x-----\n${pub.ed}\n`);
+    expect(rs.map((r) => ('entry' in r ? 'key' : r.error.message))).toEqual([
+      'a "-----BEGIN" line: not an SSH key',
+      'key',
+    ]);
+  });
+
   it('batches: one array per chunk, flattening to the same results', async () => {
     const text = Array.from({ length: 300 }, () => pub.ed).join('\n');
     const chunks = [Buffer.from(text.slice(0, 10_000)), Buffer.from(text.slice(10_000))];

@@ -24,8 +24,14 @@ export function registerVerify(program: Command): void {
       'github:repo/OWNER/REPO, github:user, gitlab:project/PATH, gitlab:user, ' +
         'gcp:instance/P/Z/I?user=U, gcp:project/P?user=U, gcp:oslogin/EMAIL (sandbox VMs), or ssh://USER@HOST[:PORT][/REPO.git]',
     )
-    .option('--expect-denied', 'succeed only if every target DENIES the key (check that a revoked key is really gone)')
-    .option('--sandbox [file]', "use the sandbox's git hosts and VMs (connection file; default $KEYFLEET_SANDBOX_FILE or ~/.keyfleet/sandbox.json)")
+    .option(
+      '--expect-denied',
+      'succeed only if every target DENIES the key (check that a revoked key is really gone)',
+    )
+    .option(
+      '--sandbox [file]',
+      "use the sandbox's git hosts and VMs (connection file; default $KEYFLEET_SANDBOX_FILE or ~/.keyfleet/sandbox.json)",
+    )
     .option('--known-hosts <file>', 'pinned host keys for ssh:// targets (known_hosts format)')
     .option('--timeout <seconds>', 'give up on one target after this long', '60')
     .option('--json', 'print one JSON document on stdout')

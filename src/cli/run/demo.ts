@@ -8,14 +8,18 @@ import { printJson } from '../output.js';
 export async function runDemoCommand(flags: DemoFlags): Promise<number> {
   const type = (flags.keyType ?? 'ed25519') as GenerateKeyType;
   if (!GENERATE_KEY_TYPES.includes(type)) {
-    throw new UsageError(`-t "${flags.keyType}": unknown key type; allowed: ${GENERATE_KEY_TYPES.join(', ')}`);
+    throw new UsageError(
+      `-t "${flags.keyType}": unknown key type; allowed: ${GENERATE_KEY_TYPES.join(', ')}`,
+    );
   }
   if (!flags.json) {
-    process.stdout.write('keyfleet demo: one key\'s life on a local sandbox (no accounts, no internet)\n\n');
+    process.stdout.write("keyfleet demo: one key's life on a local sandbox (no accounts, no internet)\n\n");
   }
   const print = (s: DemoStep) => {
     const mark = s.ok ? 'ok  ' : 'FAIL';
-    process.stdout.write(`${String(s.n).padStart(2)}. [${mark}] ${s.title} (${(s.ms / 1000).toFixed(1)}s)\n       ${s.detail}\n`);
+    process.stdout.write(
+      `${String(s.n).padStart(2)}. [${mark}] ${s.title} (${(s.ms / 1000).toFixed(1)}s)\n       ${s.detail}\n`,
+    );
   };
   const result = await runDemo({ keyType: type, ...(flags.json ? {} : { onStep: print }) });
   if (flags.json) printJson(result);

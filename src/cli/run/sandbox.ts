@@ -20,7 +20,9 @@ export async function runSandbox(flags: SandboxFlags): Promise<number> {
     ssh: flags.ssh ? 'auto' : false,
   });
   if (flags.ssh && sandbox.sshUnavailable) {
-    process.stderr.write(`keyfleet: warning: running without the SSH git hosts and VMs: ${sandbox.sshUnavailable}\n`);
+    process.stderr.write(
+      `keyfleet: warning: running without the SSH git hosts and VMs: ${sandbox.sshUnavailable}\n`,
+    );
   }
 
   if (flags.json) printJson(sandbox.connection);
@@ -65,7 +67,8 @@ function describe(conn: Record<string, unknown>, connectionFile: string): string
   if (ssh) {
     if (ssh.github) lines.push(`  GitHub SSH       ssh://git@127.0.0.1:${ssh.github.port}/OWNER/REPO.git`);
     if (ssh.gitlab) lines.push(`  GitLab SSH       ssh://git@127.0.0.1:${ssh.gitlab.port}/GROUP/PROJECT.git`);
-    for (const [vm, ep] of Object.entries(ssh.vms)) lines.push(`  VM ${vm.padEnd(13)} ssh -p ${ep.port} USER@127.0.0.1`);
+    for (const [vm, ep] of Object.entries(ssh.vms))
+      lines.push(`  VM ${vm.padEnd(13)} ssh -p ${ep.port} USER@127.0.0.1`);
   }
   for (const [name, section] of Object.entries(conn)) {
     if (['github', 'gitlab', 'gcp', 'ssh'].includes(name) || typeof section !== 'object' || section === null)

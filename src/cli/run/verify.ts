@@ -50,7 +50,13 @@ export async function runVerify(keyfile: string, targets: string[], flags: Verif
     process.stdout.write(
       formatTable(
         ['TARGET', 'TRIED', 'RESULT', 'EXPECTED', 'DETAIL'],
-        checks.map((c) => [c.target, c.endpoint, c.outcome, c.pass ? c.expected : `${c.expected} (MISMATCH)`, c.detail]),
+        checks.map((c) => [
+          c.target,
+          c.endpoint,
+          c.outcome,
+          c.pass ? c.expected : `${c.expected} (MISMATCH)`,
+          c.detail,
+        ]),
       ) + '\n',
     );
   }

@@ -18,7 +18,10 @@ function isHost(h: string | null): h is GitHostName {
   return h === 'github' || h === 'gitlab';
 }
 
-export async function startControlServer(git: GitAccessOracle | undefined, vm: VmOracle | undefined): Promise<ControlServer> {
+export async function startControlServer(
+  git: GitAccessOracle | undefined,
+  vm: VmOracle | undefined,
+): Promise<ControlServer> {
   const secret = randomBytes(24).toString('hex');
   const router = new Router();
   const bad = (message: string) => ({ status: 400, body: { message } });

@@ -20,10 +20,12 @@ const MESSAGES = {
   github: {
     notFound: 'ERROR: Repository not found.',
     readOnly: 'ERROR: The key you are authenticating with has been marked as read only.',
-    shell: "Hi there! You've successfully authenticated, but the keyfleet sandbox does not provide shell access.",
+    shell:
+      "Hi there! You've successfully authenticated, but the keyfleet sandbox does not provide shell access.",
   },
   gitlab: {
-    notFound: "GitLab: The project you were looking for could not be found or you don't have permission to view it.",
+    notFound:
+      "GitLab: The project you were looking for could not be found or you don't have permission to view it.",
     readOnly: 'GitLab: This deploy key does not have write access to this project.',
     shell: 'Welcome to the keyfleet sandbox GitLab! Shell access is not provided.',
   },
@@ -35,7 +37,10 @@ async function main(): Promise<number> {
   const control = JSON.parse(readFileSync(controlFile, 'utf8')) as Control;
   const msg = MESSAGES[host];
   const original = process.env.SSH_ORIGINAL_COMMAND ?? '';
-  const m = /^(git-upload-pack|git-receive-pack|git-upload-archive)\s+'?\/?([A-Za-z0-9._/-]+?)(?:\.git)?\/?'?$/.exec(original.trim());
+  const m =
+    /^(git-upload-pack|git-receive-pack|git-upload-archive)\s+'?\/?([A-Za-z0-9._/-]+?)(?:\.git)?\/?'?$/.exec(
+      original.trim(),
+    );
   if (!m) {
     process.stderr.write(`${msg.shell}\n`);
     return 1;
@@ -59,7 +64,9 @@ async function main(): Promise<number> {
     process.stderr.write(`${msg.readOnly}\n`);
     return 1;
   }
-  const r = spawnSync(control.gitShell, ['-c', `${verb} '${join(root, `${repo}.git`)}'`], { stdio: 'inherit' });
+  const r = spawnSync(control.gitShell, ['-c', `${verb} '${join(root, `${repo}.git`)}'`], {
+    stdio: 'inherit',
+  });
   return r.status ?? 1;
 }
 

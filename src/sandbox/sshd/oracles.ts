@@ -10,11 +10,15 @@ import type { GithubEmulator } from '../github/emulator.js';
 import type { GitlabEmulator } from '../gitlab/emulator.js';
 import type { GitAccessOracle, GitHostName, VmOracle } from './oracle.js';
 
-export function gitOracle(github: GithubEmulator | undefined, gitlab: GitlabEmulator | undefined): GitAccessOracle {
+export function gitOracle(
+  github: GithubEmulator | undefined,
+  gitlab: GitlabEmulator | undefined,
+): GitAccessOracle {
   const emu = (host: GitHostName) => (host === 'github' ? github : gitlab);
   return {
     identify: (host, fp) => emu(host)?.identify(fp) ?? { known: false, reason: `no ${host} emulator` },
-    access: (host, fp, repo) => emu(host)?.access(fp, repo) ?? { allowed: false, write: false, reason: `no ${host} emulator` },
+    access: (host, fp, repo) =>
+      emu(host)?.access(fp, repo) ?? { allowed: false, write: false, reason: `no ${host} emulator` },
     repositories: (host) => {
       if (host === 'github') return github?.connectionInfo().repos ?? [];
       return gitlab?.connectionInfo().projects ?? [];
@@ -37,7 +41,8 @@ export function vmOracle(gcp: GcpEmulator): VmOracle {
       const mode = vmAccessMode(v);
       const names = new Set<string>();
       if (mode.osLogin) {
-        for (const p of v.osLoginProfiles) for (const a of p.posixAccounts ?? []) if (a.username) names.add(a.username);
+        for (const p of v.osLoginProfiles)
+          for (const a of p.posixAccounts ?? []) if (a.username) names.add(a.username);
       } else {
         // The guest agent creates an account for every user with a valid line in the metadata it honours.
         const sets = mode.blockProjectKeys ? [v.instanceMetadata] : [v.instanceMetadata, v.projectMetadata];
@@ -45,7 +50,8 @@ export function vmOracle(gcp: GcpEmulator): VmOracle {
           for (const item of md.items ?? []) {
             if (item.key !== 'ssh-keys' && item.key !== 'sshKeys') continue;
             for (const line of parseSshKeys(item.value ?? '')) {
-              if (line.kind === 'key' && line.user && /^[a-z_][a-z0-9_.-]{0,31}$/i.test(line.user)) names.add(line.user);
+              if (line.kind === 'key' && line.user && /^[a-z_][a-z0-9_.-]{0,31}$/i.test(line.user))
+                names.add(line.user);
             }
           }
         }

@@ -31,7 +31,9 @@ export interface SshHostsInfo {
 export class SshPrerequisiteError extends KeyfleetError {
   readonly missing: string[];
   constructor(missing: string[], hint: string) {
-    super('SSH_PREREQUISITES', `the sandbox SSH hosts need ${missing.join(', ')}; install with: ${hint}`, { exitCode: 1 });
+    super('SSH_PREREQUISITES', `the sandbox SSH hosts need ${missing.join(', ')}; install with: ${hint}`, {
+      exitCode: 1,
+    });
     this.missing = missing;
   }
 }
@@ -81,9 +83,13 @@ export class SshHosts {
         repos[host] = root;
         for (const repo of options.git.repositories(host)) ensureBareRepository(tools.git, root, repo);
       }
-      writeFileSync(controlFile, JSON.stringify({ url: control.url, secret: control.secret, gitShell: tools.gitShell, repos }), {
-        mode: 0o600,
-      });
+      writeFileSync(
+        controlFile,
+        JSON.stringify({ url: control.url, secret: control.secret, gitShell: tools.gitShell, repos }),
+        {
+          mode: 0o600,
+        },
+      );
       const akc = script('authorized-keys-command.js');
       if (options.git) {
         for (const host of ['github', 'gitlab'] as GitHostName[]) {
@@ -92,7 +98,18 @@ export class SshHosts {
             hostKeyDir: join(keep, host, 'host-keys'),
             tools,
             users: [{ name: 'git' }],
-            authorizedKeysCommand: [process.execPath, akc, 'git', controlFile, host, script('git-serve.js'), '%u', '%f', '%t', '%k'],
+            authorizedKeysCommand: [
+              process.execPath,
+              akc,
+              'git',
+              controlFile,
+              host,
+              script('git-serve.js'),
+              '%u',
+              '%f',
+              '%t',
+              '%k',
+            ],
           });
           daemons.set(host, sshd);
           info[host] = { host: '127.0.0.1', port: sshd.port, user: 'git', hostKeys: sshd.hostKeys };

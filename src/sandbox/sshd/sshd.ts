@@ -5,7 +5,17 @@
  * GitLab's shell does.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync, readFileSync, renameSync, chmodSync, existsSync, rmSync, openSync, closeSync } from 'node:fs';
+import {
+  mkdirSync,
+  writeFileSync,
+  readFileSync,
+  renameSync,
+  chmodSync,
+  existsSync,
+  rmSync,
+  openSync,
+  closeSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -127,13 +137,19 @@ function ensureHostKeys(dir: string, tools: SshTools): HostKey[] {
   ] as const) {
     const path = join(dir, `ssh_host_${type}_key`);
     if (!existsSync(path)) {
-      execFileSync(tools.sshKeygen, ['-q', '-t', type, ...extra, '-N', '', '-C', `keyfleet-sandbox-${type}`, '-f', path], {
-        stdio: 'ignore',
-      });
+      execFileSync(
+        tools.sshKeygen,
+        ['-q', '-t', type, ...extra, '-N', '', '-C', `keyfleet-sandbox-${type}`, '-f', path],
+        {
+          stdio: 'ignore',
+        },
+      );
     }
     chmodSync(path, 0o600);
     const pub = readFileSync(`${path}.pub`, 'utf8').trim().split(/\s+/);
-    const fp = execFileSync(tools.sshKeygen, ['-l', '-E', 'sha256', '-f', `${path}.pub`], { encoding: 'utf8' }).split(/\s+/)[1]!;
+    const fp = execFileSync(tools.sshKeygen, ['-l', '-E', 'sha256', '-f', `${path}.pub`], {
+      encoding: 'utf8',
+    }).split(/\s+/)[1]!;
     keys.push({ type: pub[0]!, publicKey: `${pub[0]} ${pub[1]}`, fingerprint: fp });
   }
   return keys;
@@ -155,7 +171,8 @@ function writePasswd(dir: string, users: VirtualUser[]): void {
   const tmp = join(dir, `passwd.${process.pid}.tmp`);
   writeFileSync(tmp, lines.join('\n') + '\n', { mode: 0o644 });
   renameSync(tmp, join(dir, 'passwd'));
-  if (!existsSync(join(dir, 'group'))) writeFileSync(join(dir, 'group'), readFileSync('/etc/group', 'utf8'), { mode: 0o644 });
+  if (!existsSync(join(dir, 'group')))
+    writeFileSync(join(dir, 'group'), readFileSync('/etc/group', 'utf8'), { mode: 0o644 });
 }
 
 function quoteArg(a: string): string {
@@ -206,7 +223,12 @@ async function freePort(): Promise<number> {
 }
 
 /** Ready when sshd itself logs that it listens on our port (a TCP probe could reach another process that won the port). */
-async function waitListening(port: number, child: ChildProcess, logFile: string, timeoutMs: number): Promise<boolean> {
+async function waitListening(
+  port: number,
+  child: ChildProcess,
+  logFile: string,
+  timeoutMs: number,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   let exited = false;
   child.once('exit', () => {

@@ -82,7 +82,11 @@ run('sandbox SSH hosts (real sshd, ssh and git)', () => {
   }
 
   function git(args: string[], key: string, kh?: string) {
-    return runAsync('git', args, { ...process.env, GIT_SSH_COMMAND: sshCommand(key, kh), GIT_TERMINAL_PROMPT: '0' });
+    return runAsync('git', args, {
+      ...process.env,
+      GIT_SSH_COMMAND: sshCommand(key, kh),
+      GIT_TERMINAL_PROMPT: '0',
+    });
   }
 
   it('clones with a key the host knows and lists the seeded commit', async () => {
@@ -113,7 +117,18 @@ run('sandbox SSH hosts (real sshd, ssh and git)', () => {
     expect((await git(['clone', '-q', url, work], writer.path)).status).toBe(0);
     writeFileSync(join(work, 'model.txt'), 'v2\n');
     execFileSync('git', ['-C', work, 'add', '.']);
-    execFileSync('git', ['-C', work, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'v2']);
+    execFileSync('git', [
+      '-C',
+      work,
+      '-c',
+      'user.name=t',
+      '-c',
+      'user.email=t@t',
+      'commit',
+      '-q',
+      '-m',
+      'v2',
+    ]);
     const denied = await git(['-C', work, 'push', '-q', 'origin', 'main'], reader.path);
     expect(denied.status).not.toBe(0);
     expect(denied.stderr).toContain('marked as read only');
@@ -139,7 +154,13 @@ run('sandbox SSH hosts (real sshd, ssh and git)', () => {
     expect(ok.stdout.trim()).toBe('vm-ok');
     const otherUser = await runAsync('ssh', [...base, '-p', port, 'bob@127.0.0.1', 'true']);
     expect(otherUser.status).toBe(255);
-    const wrongKey = await runAsync('ssh', [...sshCommand(writer.path).split(' ').slice(1), '-p', port, 'alice@127.0.0.1', 'true']);
+    const wrongKey = await runAsync('ssh', [
+      ...sshCommand(writer.path).split(' ').slice(1),
+      '-p',
+      port,
+      'alice@127.0.0.1',
+      'true',
+    ]);
     expect(wrongKey.status).toBe(255);
     expect(wrongKey.stderr).toContain('Permission denied (publickey)');
   });
