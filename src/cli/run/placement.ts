@@ -147,8 +147,10 @@ export async function runList(targetTexts: string[], flags: ListFlags): Promise<
   for (const r of results) {
     for (const k of r.keys) {
       rows.push([
-        r.target,
-        k.id,
+        // The key's own place: for Google Cloud metadata it names the line's user.
+        k.target || r.target,
+        // Google Cloud keys are identified by their fingerprint: no second copy of it.
+        k.id === k.fingerprint ? '-' : k.id,
         k.fingerprint,
         k.type,
         String(k.bits),
