@@ -4,6 +4,7 @@
  * admin-only writes, visibility, pagination, 429 with Retry-After, faults, timeouts, redaction.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/errors.js';
 import { parsePublicKey } from '../../src/keys/public-key.js';
 import { PlatformError } from '../../src/platforms/errors.js';
 import { GitlabPlatform, type GitlabPlatformOptions } from '../../src/platforms/gitlab/adapter.js';
@@ -222,14 +223,30 @@ describe('gitlab:project deploy keys', () => {
     expect(emu.state.links).toHaveLength(2);
   });
 
-  it('a non-admin maintainer re-using a deploy key gets it linked, not duplicated', async () => {
+  it('a non-admin maintainer re-using a deploy key finds it (project_deploy_keys) and enables it, with a note', async () => {
     const p = gl('alice');
     const key = ed25519();
     const first = await p.add(TRAINER, key);
-    const second = await p.add(DATASETS, key);
+    // The dry run already finds it without the admin lookup.
+    const dry = await p.add(DATASETS, key, { dryRun: true });
+    expect(dry.status).toBe('would-add');
+    expect(dry.notes?.join()).toMatch(
+      new RegExp(`would enable the existing deploy key ${first.key.id} on gitlab:project/ml/datasets`),
+    );
+    expect(emu.state.links).toHaveLength(1);
+
+    const second = await p.add(parseTarget('gitlab:project/ml/datasets?push'), key);
     expect(second.status).toBe('added');
     expect(second.key.id).toBe(first.key.id);
+    expect(second.key.readOnly).toBe(false);
+    expect(second.notes?.join()).toMatch(
+      new RegExp(`enabled the existing deploy key ${first.key.id} on gitlab:project/ml/datasets`),
+    );
     expect(emu.state.keys).toHaveLength(1);
+    expect(emu.state.links.map((l) => [l.projectId, l.canPush])).toEqual([
+      [101, false],
+      [102, true],
+    ]);
   });
 
   it('removing from one project keeps the key; from its last project notes that GitLab deleted it', async () => {
@@ -279,6 +296,50 @@ describe('gitlab:project deploy keys', () => {
     expect(err.code).toBe('NOT_VISIBLE');
     expect(err.status).toBe(404);
     expect(emu.state.keys).toHaveLength(1);
+  });
+
+  it('updateDeployKey changes the title and push access in place (PUT), keeping the key', async () => {
+    const p = gl('alice');
+    const added = await p.add(TRAINER, ed25519(), { title: 'ci' });
+    const updated = await p.updateDeployKey(TRAINER, added.key.id, { title: 'ci (push)', canPush: true });
+    expect(updated).toMatchObject({
+      id: added.key.id,
+      fingerprint: added.key.fingerprint,
+      title: 'ci (push)',
+      readOnly: false,
+      target: 'gitlab:project/ml/trainer',
+    });
+    const stored = emu.state.keys.find((k) => String(k.id) === added.key.id)!;
+    expect(stored.title).toBe('ci (push)');
+    expect(emu.state.links).toEqual([expect.objectContaining({ projectId: 101, canPush: true })]);
+
+    // One field at a time; the other stays.
+    const ro = await p.updateDeployKey(TRAINER, added.key.id, { canPush: false });
+    expect(ro).toMatchObject({ title: 'ci (push)', readOnly: true });
+    expect(emu.state.links[0]!.canPush).toBe(false);
+    expect(emu.state.keys).toHaveLength(1);
+  });
+
+  it('updateDeployKey: a key not on the project is a PlatformError (404); bad arguments are usage errors', async () => {
+    const p = gl('alice');
+    const { key } = emu.addDeployKey('ml/trainer', ed25519Line());
+    const missing = await failure(p.updateDeployKey(DATASETS, String(key.id), { title: 'x' }));
+    expect(missing.status).toBe(404);
+    expect(missing.message).toMatch(/update deploy key \d+ on gitlab:project\/ml\/datasets/);
+    expect(missing.hint).toMatch(/cannot see/);
+    // A Reporter may not edit: 403 naming the role needed; nothing changes.
+    const denied = await failure(gl('bob').updateDeployKey(TRAINER, String(key.id), { canPush: true }));
+    expect(denied.status).toBe(403);
+    expect(denied.hint).toMatch(/Maintainer role/);
+    expect(emu.state.links[0]!.canPush).toBe(false);
+    expect(key.title).toBe('deploy key');
+
+    await expect(p.updateDeployKey(USER, '1', { title: 'x' })).rejects.toThrow(UsageError);
+    await expect(p.updateDeployKey(TRAINER, 'abc', { title: 'x' })).rejects.toThrow(UsageError);
+    await expect(p.updateDeployKey(TRAINER, String(key.id), {})).rejects.toThrow(UsageError);
+    // The title belongs to the key's creator (root here): GitLab keeps it, push access still changes.
+    const kept = await p.updateDeployKey(TRAINER, String(key.id), { title: 'mine now', canPush: true });
+    expect(kept).toMatchObject({ title: 'deploy key', readOnly: false });
   });
 
   it('passes --expires as expires_at', async () => {

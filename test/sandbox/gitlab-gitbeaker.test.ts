@@ -159,6 +159,18 @@ describe('deploy keys through gitbeaker', () => {
     ]);
   });
 
+  it('DeployKeys.all({ userId }) lists the deploy keys of projects in common (GET /users/:id/project_deploy_keys)', async () => {
+    const a = emu.addDeployKey('ml/trainer', makeKey().line).key;
+    const b = emu.addDeployKey('ml/platform/infra', makeKey().line).key;
+    const keys = await api('alice').DeployKeys.all({ userId: 2, perPage: 100 });
+    expect(keys.map((k) => k.id)).toEqual([a.id, b.id]);
+    expect(keys[0]).toMatchObject({ key: a.key, fingerprint_sha256: a.fingerprintSha256 });
+    expect(await failure(api('carol').DeployKeys.all({ userId: 2 }))).toEqual({
+      status: 403,
+      description: '403 Forbidden - No common authorized project found',
+    });
+  });
+
   it('a Reporter (bob) gets 403; a non-member (carol) gets 404 Project Not Found', async () => {
     expect(await failure(api('bob').DeployKeys.all({ projectId: 'ml/trainer' }))).toEqual({
       status: 403,

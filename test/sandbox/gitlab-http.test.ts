@@ -375,6 +375,68 @@ describe('project deploy keys', () => {
     expect(r.json).toMatchObject({ title: 'owned by root', can_push: true });
   });
 
+  it('GET /users/:id/project_deploy_keys: deploy keys of the projects both users maintain, else 403', async () => {
+    const trainer = emu.addDeployKey('ml/trainer', makeKey('t@ci').line, { title: 'trainer ci' }).key;
+    const shared = emu.addDeployKey('ml/datasets', makeKey('s@ci').line, { canPush: true }).key;
+    emu.addDeployKey('ml/trainer', shared.key); // the same key on a second project: listed once
+    const infra = emu.addDeployKey('ml/platform/infra', makeKey().line).key;
+    const ids = (r: { json: unknown }) => (r.json as { id: number }[]).map((k) => k.id);
+
+    // Their own: every project alice maintains (Maintainer of group ml, inherited by its projects).
+    const own = await call(`${api}/users/alice/project_deploy_keys`, { headers: as('alice') });
+    expect(own.status).toBe(200);
+    expect(ids(own)).toEqual([trainer.id, shared.id, infra.id]);
+    expect((own.json as unknown[])[0]).toEqual({
+      id: trainer.id,
+      title: 'trainer ci',
+      created_at: trainer.createdAt,
+      expires_at: null,
+      last_used_at: null,
+      key: trainer.key,
+      usage_type: 'auth',
+      fingerprint: trainer.fingerprint,
+      fingerprint_sha256: trainer.fingerprintSha256,
+    });
+    expect(own.headers.get('x-total')).toBe('3');
+    // By numeric id, and with a read_user token (a GET of the Users API).
+    expect(ids(await call(`${api}/users/2/project_deploy_keys`, { headers: as('alice-read') }))).toEqual(
+      ids(own),
+    );
+
+    const noCommon = { message: '403 Forbidden - No common authorized project found' };
+    // bob is a Reporter everywhere: no project both maintain, either way round.
+    for (const [path, who] of [
+      ['/users/alice/project_deploy_keys', 'bob'],
+      ['/users/bob/project_deploy_keys', 'alice'],
+      // Admin rights are not project roles: root maintains nothing by membership.
+      ['/users/root/project_deploy_keys', 'root'],
+    ] as const) {
+      const r = await call(`${api}${path}`, { headers: as(who) });
+      expect(r.status).toBe(403);
+      expect(r.json).toEqual(noCommon);
+    }
+    // Without a token nobody maintains anything.
+    expect((await call(`${api}/users/alice/project_deploy_keys`)).json).toEqual(noCommon);
+    // An unknown user is 404.
+    const ghost = await call(`${api}/users/nobody/project_deploy_keys`, { headers: as('alice') });
+    expect(ghost.status).toBe(404);
+    expect(ghost.json).toEqual({ message: '404 User Not Found' });
+
+    // Only the projects in common: bob made Maintainer of ml/datasets alone.
+    const datasets = emu.state.projects.find((p) => p.id === 102)!;
+    datasets.members['3'] = 40;
+    try {
+      expect(ids(await call(`${api}/users/bob/project_deploy_keys`, { headers: as('alice') }))).toEqual([
+        shared.id,
+      ]);
+      expect(ids(await call(`${api}/users/alice/project_deploy_keys`, { headers: as('bob') }))).toEqual([
+        shared.id,
+      ]);
+    } finally {
+      delete datasets.members['3'];
+    }
+  });
+
   it('public deploy keys survive losing their last project', async () => {
     const { key } = emu.addDeployKey('ml/trainer', makeKey().line, { public: true });
     await call(`${api}/projects/101/deploy_keys/${key.id}`, { method: 'DELETE', headers: as('alice') });

@@ -373,6 +373,41 @@ export class GitlabPlatform implements KeyPlatform {
     }
   }
 
+  /**
+   * `PUT /projects/:id/deploy_keys/:key_id`: the one edit GitLab allows on a key, its title and
+   * this project's push access (GitLab-only, so not on KeyPlatform). The title belongs to the key,
+   * shared by its projects: GitLab applies it only for the key's creator or an admin and silently
+   * keeps the old one otherwise, so the returned key shows what GitLab holds now.
+   */
+  async updateDeployKey(
+    target: Target,
+    id: string,
+    fields: { title?: string; canPush?: boolean },
+  ): Promise<PlacedKey> {
+    const t = this.gl(target);
+    if (t.kind !== 'project') {
+      throw new UsageError(
+        `only deploy keys can be updated; ${formatTarget(t)} is not a gitlab:project/PATH target`,
+      );
+    }
+    if (!/^[0-9]+$/.test(id))
+      throw new UsageError(`"${id}" is not a GitLab key id (a number, as \`keyfleet list\` shows)`);
+    const body = {
+      ...(fields.title !== undefined ? { title: fields.title } : {}),
+      ...(fields.canPush !== undefined ? { canPush: fields.canPush } : {}),
+    };
+    if (Object.keys(body).length === 0)
+      throw new UsageError(`nothing to update on deploy key ${id}: give a title, canPush or both`);
+    this.needToken(t, 'updating a deploy key');
+    const where = formatPlace(t);
+    try {
+      const updated = (await this.deployKeys.edit(t.path, Number(id), body)) as unknown as ApiKey;
+      return this.toPlaced(where, updated, true);
+    } catch (err) {
+      throw toGitlabError(err, this.ctx(t, `update deploy key ${id} on ${where}`));
+    }
+  }
+
   async remove(target: Target, id: string, options: { dryRun?: boolean } = {}): Promise<RemoveResult> {
     const t = this.gl(target);
     const where = formatPlace(t);

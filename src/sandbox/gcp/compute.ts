@@ -7,6 +7,7 @@ import {
   fingerprintMismatch,
   isResponse,
 } from './errors.js';
+import { parseListFilter } from './list-filter.js';
 import { parseMetadataBody, renderMetadata } from './metadata.js';
 import { operationKey, operationStatus, renderOperation } from './operations.js';
 import type { InstanceState, MetadataState, OperationState, ProjectState } from './types.js';
@@ -27,6 +28,13 @@ import {
 
 const ROOT = '/compute/v1/projects/:project';
 const MAX_OPERATIONS = 5000;
+/** Compute's cap and default for `maxResults`. */
+const MAX_RESULTS = 500;
+/**
+ * Scopes every aggregated list names, besides the zones that hold instances: the real list names
+ * every zone, with a NO_RESULTS_ON_PAGE warning for the empty ones, and clients must skip those.
+ */
+const LISTED_ZONES = ['europe-west4-a', 'us-central1-a', 'us-central1-b', 'us-central1-c', 'us-east1-b'];
 
 /** Permissions a viewer lacks (403 with Compute's "Required '…' permission for '…'"). */
 const WRITE_PERMISSION = {
@@ -82,6 +90,14 @@ export function registerComputeRoutes(router: Router, emu: () => GcpEmulator): v
   router.add('GET', `${ROOT}/zones/:zone/instances/:instance`, (req) => {
     const i = instance(req);
     return isResponse(i) ? i : respond(req, renderInstance(emu(), i));
+  });
+
+  // instances.aggregatedList: any token that can read the project may list (compute.instances.list).
+  router.add('GET', `${ROOT}/aggregated/instances`, (req) => {
+    const p = project(req);
+    if (isResponse(p)) return p;
+    const listed = aggregatedInstances(emu(), p, req.query);
+    return isResponse(listed) ? listed : respond(req, listed);
   });
 
   router.add('POST', `${ROOT}/zones/:zone/instances/:instance/setMetadata`, (req) => {
@@ -264,6 +280,81 @@ function pruneOperations(emu: GcpEmulator): void {
   }
   for (const [rid, k] of Object.entries(emu.state.requestIds))
     if (dropped.has(k)) delete emu.state.requestIds[rid];
+}
+
+/**
+ * One page of `instances.aggregatedList`: the project's instances that pass `filter`, ordered by
+ * zone and name, `maxResults` at a time; the page token is the offset of the next page.
+ */
+function aggregatedInstances(
+  emu: GcpEmulator,
+  p: ProjectState,
+  query: URLSearchParams,
+): Record<string, unknown> | EmuResponse {
+  const withStatus = emu.knobs.computeErrorStatus;
+  const invalid = (field: string, value: string, why: string) =>
+    computeInvalid(`Invalid value for field '${field}': '${value}'. ${why}`, withStatus);
+
+  const filterText = query.get('filter')?.trim() ?? '';
+  const filter = filterText ? parseListFilter(filterText) : () => true;
+  if (!filter) return invalid('filter', filterText, 'Invalid list filter expression.');
+
+  const maxText = query.get('maxResults');
+  const max = maxText === null ? MAX_RESULTS : Number(maxText);
+  if (!/^\d+$/.test(maxText ?? '0') || max > MAX_RESULTS) {
+    return invalid('maxResults', maxText ?? '', `Must be an integer from 0 to ${MAX_RESULTS}.`);
+  }
+  // proto3 cannot tell 0 from unset: 0 means the default, as in Compute.
+  const pageSize = max === 0 ? MAX_RESULTS : max;
+
+  const tokenText = query.get('pageToken');
+  const offset = tokenText ? decodePageToken(tokenText) : 0;
+  if (offset === undefined) return invalid('pageToken', tokenText ?? '', 'Invalid page token.');
+
+  const all = Object.values(emu.state.instances)
+    .filter((i) => i.project === p.name)
+    .sort((a, b) => (a.zone === b.zone ? cmp(a.name, b.name) : cmp(a.zone, b.zone)));
+  const matching = all
+    .map((i) => ({ zone: i.zone, json: renderInstance(emu, i) }))
+    .filter((i) => filter(i.json));
+  const page = matching.slice(offset, offset + pageSize);
+
+  const byZone = new Map<string, unknown[]>();
+  for (const i of page) byZone.set(i.zone, [...(byZone.get(i.zone) ?? []), i.json]);
+  const items: Record<string, unknown> = {};
+  for (const z of [...new Set([...LISTED_ZONES, ...all.map((i) => i.zone)])].sort()) {
+    const zone = `zones/${z}`;
+    const instances = byZone.get(z);
+    items[zone] = instances
+      ? { instances }
+      : {
+          warning: {
+            code: 'NO_RESULTS_ON_PAGE',
+            message: `There are no results for scope '${zone}' on this page.`,
+            data: [{ key: 'scope', value: zone }],
+          },
+        };
+  }
+  const next = offset + pageSize;
+  return {
+    kind: 'compute#instanceAggregatedList',
+    id: `projects/${p.name}/aggregated/instances`,
+    items,
+    ...(next < matching.length ? { nextPageToken: encodePageToken(next) } : {}),
+    selfLink: emu.link(`projects/${p.name}/aggregated/instances`),
+  };
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Opaque to clients, like Compute's; here just the offset of the next page. */
+function encodePageToken(offset: number): string {
+  return Buffer.from(`offset:${offset}`).toString('base64url');
+}
+
+function decodePageToken(token: string): number | undefined {
+  const m = /^offset:(\d+)$/.exec(Buffer.from(token, 'base64url').toString());
+  return m ? Number(m[1]) : undefined;
 }
 
 function renderProject(emu: GcpEmulator, p: ProjectState): Record<string, unknown> {

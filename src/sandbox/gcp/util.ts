@@ -112,14 +112,19 @@ function mergeTrees(a: FieldTree | undefined, b: FieldTree): FieldTree {
   return out;
 }
 
-/** Keeps only the selected fields; arrays apply the selection to each element. */
+/**
+ * Keeps only the selected fields; arrays apply the selection to each element, and `*` selects
+ * every key of a map (the zones under an aggregated list's `items`).
+ */
 export function pickFields(value: unknown, tree: FieldTree): unknown {
   if (Array.isArray(value)) return value.map((v) => pickFields(v, tree));
   if (value === null || typeof value !== 'object') return value;
   const src = value as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const [k, sub] of tree) {
-    if (!(k in src)) continue;
+  const any = tree.get('*');
+  for (const k of Object.keys(src)) {
+    const sub = tree.has(k) ? tree.get(k) : any;
+    if (sub === undefined) continue;
     out[k] = sub === null ? src[k] : pickFields(src[k], sub);
   }
   return out;

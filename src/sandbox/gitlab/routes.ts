@@ -1,12 +1,13 @@
 /**
  * GitLab's key endpoints (API-CONTRACTS.md §2.2): the Users API keys, admin key lookup,
- * instance deploy keys and project deploy keys with the §2.6 create/link semantics.
+ * instance deploy keys, project deploy keys with the §2.6 create/link semantics, and the deploy
+ * keys of projects two users both maintain.
  */
 import type { EmuResponse, Router } from '../http.js';
 import { Reply } from '../reply.js';
 import type { GlCaller, GlContext, GlRouteSpec, GitlabEmulator } from './emulator.js';
 import { failedToReturnKey, forbidden, grapeError, modelError, notFound, notFoundRecord } from './errors.js';
-import type { GlDeployLink, GlKey, GlProject, GlUser } from './state.js';
+import { ACCESS, type GlDeployLink, type GlKey, type GlProject, type GlUser } from './state.js';
 import type { KeyInput, ModelErrors } from './store.js';
 
 const USAGE_TYPES = ['auth', 'signing', 'auth_and_signing'] as const;
@@ -72,6 +73,30 @@ export function registerGitlabRoutes(router: Router, emu: GitlabEmulator, api: s
   def('GET', '/users/:id/keys/:key_id', { usersApi: true, anonymous: true }, (ctx) => {
     const user = userParam(store.user(ctx.req.params.id ?? ''));
     return ok(sshKeyJson(emu, userKeyOf(emu, user, ctx.req.params.key_id)));
+  });
+
+  // GitLab 15.1+: the deploy keys of the projects where both the caller and that user are
+  // Maintainer or more (by role, not admin rights: GitLab uses the project authorizations).
+  def('GET', '/users/:id/project_deploy_keys', { usersApi: true, anonymous: true }, (ctx) => {
+    const user = userParam(store.user(ctx.req.params.id ?? ''));
+    const me = ctx.caller?.user;
+    const maintains = (u: GlUser, p: GlProject) => store.accessLevel(u, p) >= ACCESS.maintainer;
+    const common = new Set(
+      store.state.projects
+        .filter((p) => me && maintains(me, p) && (user.id === me.id || maintains(user, p)))
+        .map((p) => p.id),
+    );
+    if (common.size === 0) throw new Reply(forbidden('No common authorized project found'));
+    const linked = new Set(
+      store.state.links.filter((l) => common.has(l.projectId)).map((l) => l.deployKeyId),
+    );
+    return emu.paginate(
+      ctx,
+      store.state.keys
+        .filter((k) => k.kind === 'deploy' && linked.has(k.id))
+        .sort((a, b) => a.id - b.id)
+        .map((k) => deployKeyJson(emu, k)),
+    );
   });
 
   def('POST', '/users/:id/keys', { usersApi: true, admin: true }, (ctx) => {

@@ -181,6 +181,20 @@ describe('granting and revoking metadata keys', () => {
     expect(r.warnings.join('\n')).toMatch(/enable-oslogin is TRUE on project ml-oslogin/);
   });
 
+  it('warns that VMs blocking project keys (block-project-ssh-keys) will not accept a project key', async () => {
+    const r = await platform().add(T('gcp:project/ml-prod?user=alice'), newKey());
+    expect(r.status).toBe('added');
+    const blocked = r.warnings.filter((w) => /block project-wide keys/.test(w));
+    expect(blocked).toHaveLength(1);
+    expect(blocked[0]).toContain('these VMs of ml-prod');
+    expect(blocked[0]).toContain('us-central1-a/locked-1');
+    expect(blocked[0]).not.toContain('trainer-1');
+    // The dry run reads the same listing and warns the same way.
+    const dry = await platform().add(T('gcp:project/ml-prod?user=zed'), newKey(), { dryRun: true });
+    expect(dry.status).toBe('would-add');
+    expect(dry.warnings.join('\n')).toContain('us-central1-a/locked-1');
+  });
+
   it('warns on an instance whose project turns OS Login on', async () => {
     const r = await platform().add(T('gcp:instance/ml-oslogin/us-central1-b/oslogin-1?user=alice'), newKey());
     expect(r.warnings.join('\n')).toMatch(/enable-oslogin is TRUE on its project/);

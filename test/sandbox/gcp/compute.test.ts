@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { compute_v1 } from '@googleapis/compute';
 import type { GcpEmulator } from '../../../src/sandbox/gcp/index.js';
 import { call, computeClient, computeClientWithToken, fresh, gaxiosError } from './helpers.js';
 
@@ -212,6 +213,145 @@ describe('Compute v1 through the official @googleapis/compute client', () => {
 
     const locked = await c.instances.get({ project: 'ml-prod', zone: 'us-central1-a', instance: 'locked-1' });
     expect(locked.data.metadata!.items).toContainEqual({ key: 'block-project-ssh-keys', value: 'TRUE' });
+  });
+
+  describe('instances.aggregatedList', () => {
+    const names = (data: compute_v1.Schema$InstanceAggregatedList) =>
+      Object.values(data.items ?? {}).flatMap((s) => (s.instances ?? []).map((i) => i.name));
+
+    it('lists every instance of the project by zone; empty zones carry NO_RESULTS_ON_PAGE (viewer token)', async () => {
+      const c = computeClient(emu, 'viewer');
+      const { data, config } = await c.instances.aggregatedList({ project: 'ml-prod' });
+      expect(String(config.url)).toBe(`${emu.server.url}/compute/v1/projects/ml-prod/aggregated/instances`);
+      expect(data.kind).toBe('compute#instanceAggregatedList');
+      expect(data.id).toBe('projects/ml-prod/aggregated/instances');
+      expect(data.selfLink).toBe(`${emu.computeUrl}/projects/ml-prod/aggregated/instances`);
+      expect(data.nextPageToken).toBeUndefined();
+      const zone = data.items!['zones/us-central1-a']!;
+      expect(zone.warning).toBeUndefined();
+      expect(zone.instances!.map((i) => i.name)).toEqual(['locked-1', 'trainer-1']);
+      // Each entry is the same Instance that instances.get returns.
+      const { data: locked } = await c.instances.get({
+        project: 'ml-prod',
+        zone: 'us-central1-a',
+        instance: 'locked-1',
+      });
+      expect(zone.instances![0]).toEqual(locked);
+      // Instances of other projects are not listed.
+      expect(names(data)).toEqual(['locked-1', 'trainer-1']);
+      expect(data.items!['zones/us-central1-b']).toEqual({
+        warning: {
+          code: 'NO_RESULTS_ON_PAGE',
+          message: "There are no results for scope 'zones/us-central1-b' on this page.",
+          data: [{ key: 'scope', value: 'zones/us-central1-b' }],
+        },
+      });
+      const other = await c.instances.aggregatedList({ project: 'ml-oslogin' });
+      expect(names(other.data)).toEqual(['oslogin-1']);
+    });
+
+    it('answers the partial response keyfleet asks for (items/*/instances(name,zone,metadata))', async () => {
+      const c = computeClient(emu);
+      const { data } = await c.instances.aggregatedList({
+        project: 'ml-prod',
+        fields: 'items/*/instances(name,zone,metadata),nextPageToken',
+      });
+      expect(data.kind).toBeUndefined();
+      const zone = data.items!['zones/us-central1-a']!;
+      expect(zone.instances).toEqual([
+        {
+          name: 'locked-1',
+          zone: `${emu.computeUrl}/projects/ml-prod/zones/us-central1-a`,
+          metadata: emu.getInstanceMetadata('ml-prod', 'us-central1-a', 'locked-1'),
+        },
+        {
+          name: 'trainer-1',
+          zone: `${emu.computeUrl}/projects/ml-prod/zones/us-central1-a`,
+          metadata: emu.getInstanceMetadata('ml-prod', 'us-central1-a', 'trainer-1'),
+        },
+      ]);
+      expect(data.items!['zones/us-central1-b']).toEqual({});
+    });
+
+    it('filter: comparisons, AND/OR/NOT, has (:) with wildcards, eq regular expressions, nested fields', async () => {
+      const c = computeClient(emu);
+      const list = async (filter: string) =>
+        names((await c.instances.aggregatedList({ project: 'ml-prod', filter })).data);
+      expect(await list('name = locked-1')).toEqual(['locked-1']);
+      expect(await list('name != "locked-1"')).toEqual(['trainer-1']);
+      expect(await list('name:train*')).toEqual(['trainer-1']);
+      expect(await list("name eq 'lock.*'")).toEqual(['locked-1']);
+      expect(await list("name ne 'lock.*'")).toEqual(['trainer-1']);
+      expect(await list('(status = RUNNING) (name = trainer-1)')).toEqual(['trainer-1']);
+      expect(await list('name = locked-1 OR name = trainer-1')).toEqual(['locked-1', 'trainer-1']);
+      expect(await list('status = RUNNING AND NOT name = trainer-1')).toEqual(['locked-1']);
+      // OR binds tighter than AND (Google's filter grammar): locked-1 AND (locked-1 OR trainer-1).
+      expect(await list('name = locked-1 AND name = locked-1 OR name = trainer-1')).toEqual(['locked-1']);
+      expect(await list('zone = us-central1-a')).toEqual(['locked-1', 'trainer-1']);
+      expect(await list('metadata.items.key = block-project-ssh-keys')).toEqual(['locked-1']);
+      expect(await list('deletionProtection = false')).toEqual(['locked-1', 'trainer-1']);
+      expect(await list('name = nothing-here')).toEqual([]);
+
+      for (const bad of ['name =', 'name = a OR', '(name = a', 'name ! a', 'name eq "("']) {
+        const err = await gaxiosError(c.instances.aggregatedList({ project: 'ml-prod', filter: bad }));
+        expect(err.response.status).toBe(400);
+        expect(err.response.data.error.errors[0].reason).toBe('invalid');
+        expect(err.response.data.error.message).toBe(
+          `Invalid value for field 'filter': '${bad}'. Invalid list filter expression.`,
+        );
+      }
+    });
+
+    it('pages with maxResults and pageToken until nextPageToken is absent', async () => {
+      for (const name of ['a-1', 'b-2', 'c-3']) {
+        emu.state.instances[`ml-prod/europe-west4-a/${name}`] = {
+          ...structuredClone(emu.state.instances['ml-prod/us-central1-a/trainer-1']!),
+          zone: 'europe-west4-a',
+          name,
+        };
+      }
+      const c = computeClient(emu, 'viewer');
+      const pages: (string | null | undefined)[][] = [];
+      let pageToken: string | undefined;
+      do {
+        const { data } = await c.instances.aggregatedList({
+          project: 'ml-prod',
+          maxResults: 2,
+          ...(pageToken ? { pageToken } : {}),
+        });
+        pages.push(names(data));
+        // Every page names every zone; those without results on it carry the warning.
+        expect(data.items!['zones/us-east1-b']!.warning!.code).toBe('NO_RESULTS_ON_PAGE');
+        pageToken = data.nextPageToken ?? undefined;
+      } while (pageToken && pages.length < 10);
+      expect(pages).toEqual([['a-1', 'b-2'], ['c-3', 'locked-1'], ['trainer-1']]);
+
+      const filtered = await c.instances.aggregatedList({
+        project: 'ml-prod',
+        filter: 'name:*-*',
+        maxResults: 4,
+      });
+      expect(names(filtered.data)).toEqual(['a-1', 'b-2', 'c-3', 'locked-1']);
+      expect(filtered.data.nextPageToken).toBeTruthy();
+
+      for (const [params, field] of [
+        [{ maxResults: 501 }, 'maxResults'],
+        [{ pageToken: 'not-a-token' }, 'pageToken'],
+      ] as const) {
+        const err = await gaxiosError(c.instances.aggregatedList({ project: 'ml-prod', ...params }));
+        expect(err.response.status).toBe(400);
+        expect(err.response.data.error.message).toContain(`Invalid value for field '${field}'`);
+      }
+    });
+
+    it('an unknown project is 404 notFound', async () => {
+      const err = await gaxiosError(
+        computeClient(emu).instances.aggregatedList({ project: 'no-such-project' }),
+      );
+      expect(err.response.status).toBe(404);
+      expect(err.response.data.error.errors[0].reason).toBe('notFound');
+      expect(err.response.data.error.message).toBe("The resource 'projects/no-such-project' was not found");
+    });
   });
 
   it('instances.setMetadata applies with the current fingerprint, returns a zonal operation, and 412s when stale', async () => {

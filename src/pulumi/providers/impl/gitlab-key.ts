@@ -10,6 +10,7 @@
 import type * as pulumi from '@pulumi/pulumi';
 import { UsageError } from '../../../errors.js';
 import { parsePublicKey } from '../../../keys/public-key.js';
+import type { GitlabPlatform } from '../../../platforms/gitlab/adapter.js';
 import { formatPlace, parseTarget } from '../../../platforms/target.js';
 import type { PlacedKey, Target } from '../../../platforms/types.js';
 import type {
@@ -28,7 +29,6 @@ import {
   isUnknown,
   keyProblem,
   parseKey,
-  platformConfig,
   sameExpiry,
   splitId,
   titleProblem,
@@ -212,33 +212,15 @@ function deployOutputs(
   });
 }
 
-/** `PUT /projects/:id/deploy_keys/:key_id` (title, can_push): the one edit GitLab allows on a key; not part of KeyPlatform. */
+/** Title and push access through the adapter's `updateDeployKey` (GitLab-only, so not on KeyPlatform). */
 async function editDeployKey(
-  project: string,
+  target: Target,
   keyId: string,
   fields: { title?: string; canPush?: boolean },
 ): Promise<void> {
-  const config = await platformConfig();
-  const [{ DeployKeys }, { gitlabRequesterFn }, { toGitlabError }] = await Promise.all([
-    import('@gitbeaker/rest'),
-    import('../../../platforms/gitlab/requester.js'),
-    import('../../../platforms/gitlab/errors.js'),
-  ]);
-  const api = new DeployKeys({
-    host: config.gitlab.url,
-    ...(config.gitlab.token ? { token: config.gitlab.token } : {}),
-    requesterFn: gitlabRequesterFn(),
-    queryTimeout: 0,
-  } as never);
-  try {
-    await api.edit(project, Number(keyId), compact(fields));
-  } catch (err) {
-    throw toGitlabError(err, {
-      action: `update deploy key ${keyId} on gitlab:project/${project}`,
-      target: `gitlab:project/${project}`,
-      needs: 'the Maintainer role on the project and a token with the api scope',
-    });
-  }
+  // gitlabPlatform() builds a GitlabPlatform; its declared type is the shared interface.
+  const platform = (await gitlabPlatform()) as GitlabPlatform;
+  await platform.updateDeployKey(target, keyId, fields);
 }
 
 /** After an adoption or an edit: makes title and push access what the inputs say, then reads the key back. */
@@ -252,7 +234,7 @@ async function converge(
   if (placed.title !== undefined && placed.title !== inputs.title) fields.title = inputs.title;
   if (placed.readOnly !== undefined && placed.readOnly === wantPush) fields.canPush = wantPush;
   if (Object.keys(fields).length === 0) return placed;
-  await editDeployKey(inputs.project, placed.id, fields);
+  await editDeployKey(target, placed.id, fields);
   return (await findPlaced(target, placed.id, placed.fingerprint)) ?? placed;
 }
 
@@ -332,7 +314,7 @@ export const deployKey = {
     const fields: { title?: string; canPush?: boolean } = {};
     if (news.title !== olds.title) fields.title = news.title;
     if ((news.canPush ?? false) !== (olds.canPush ?? false)) fields.canPush = news.canPush ?? false;
-    if (Object.keys(fields).length > 0) await editDeployKey(news.project, keyId, fields);
+    if (Object.keys(fields).length > 0) await editDeployKey(target, keyId, fields);
     const placed = await findPlaced(target, keyId, fingerprintOf(olds));
     if (!placed) {
       throw new UsageError(
