@@ -2,9 +2,12 @@
 //
 // 1. inspect throughput: a 100,000-line authorized_keys of mixed key types (options and comments
 //    included), `keyfleet inspect FILE` against `ssh-keygen -l -f FILE` on the same file in the
-//    same run (median of 3 each). Target: ratio <= 0.1.
+//    same run (median of 3 each). Target: ratio <= 0.1. This is the default, single-threaded
+//    path. The opt-in parallel path (KEYFLEET_INSPECT_THREADS, worker threads) is timed too, for
+//    reference: on the 100k file, and against the default on the 1M one (full mode only).
 // 2. memory: peak RSS of `keyfleet inspect` (table and --json) at 10k, 100k and 1M lines.
 //    Target: flat (each 10x more lines costs at most 1.5x the peak; linear growth would be 10x).
+//    The parallel path's peaks are printed for reference.
 // 3. start-up: `keyfleet --version` against `node -e 0` (median of 20 each). Target: ratio <= 2.
 //
 // Files are generated at bench time in a temp dir (removed at the end). Misses are printed,
@@ -171,16 +174,23 @@ const HAVE_GNU_TIME = (() => {
 })();
 let timeOut; // GNU time's -o file, set in main()
 
+/** The two paths of `keyfleet inspect` (see parallelSettings in src/cli/run/inspect.ts). */
+const SINGLE_THREADED = { KEYFLEET_INSPECT_THREADS: '1' };
+const PARALLEL = { KEYFLEET_INSPECT_THREADS: 'auto', KEYFLEET_INSPECT_PARALLEL_MIN_BYTES: '0' };
+
 /**
  * Runs `cmd args` with stdout to /dev/null. Wall time by hrtime; CPU time (user+sys) and peak
  * RSS by GNU time when installed, else by polling /proc/PID/status (VmHWM; CPU then unknown).
+ * `extraEnv` is added to the environment.
  */
-async function timeRun(cmd, args) {
+async function timeRun(cmd, args, extraEnv = {}) {
+  const env = { ...process.env, ...extraEnv };
   if (HAVE_GNU_TIME) {
     const t0 = process.hrtime.bigint();
     const r = spawnSync('/usr/bin/time', ['-f', '%U %S %M', '-o', timeOut, cmd, ...args], {
       stdio: ['ignore', DEV_NULL, 'pipe'],
       maxBuffer: 64 << 20,
+      env,
     });
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     if (r.error) throw r.error;
@@ -195,7 +205,7 @@ async function timeRun(cmd, args) {
   }
   const { spawn } = await import('node:child_process');
   const t0 = process.hrtime.bigint();
-  const child = spawn(cmd, args, { stdio: ['ignore', DEV_NULL, 'pipe'] });
+  const child = spawn(cmd, args, { stdio: ['ignore', DEV_NULL, 'pipe'], env });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   let peak = 0;
@@ -256,7 +266,7 @@ async function main() {
   try {
     const haveSshKeygen = spawnSync('ssh-keygen', ['-?'], { stdio: 'ignore' }).error === undefined;
     console.log(
-      `keyfleet bench: node ${process.version}, ${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? ''}; load average ${loadavg()}`,
+      `keyfleet bench: node ${process.version}, ${os.cpus().length} CPUs (available parallelism ${os.availableParallelism()}), ${os.cpus()[0]?.model ?? ''}; load average ${loadavg()}`,
     );
     let t = Date.now();
     const { pool, cached } = await keyPool();
@@ -303,8 +313,11 @@ async function main() {
       );
     }
     const json = [];
-    for (let i = 0; i < RUNS; i++)
+    const forced = [];
+    for (let i = 0; i < RUNS; i++) {
       json.push(await timeRun(process.execPath, [CLI, 'inspect', '--json', big]));
+      forced.push(await timeRun(process.execPath, [CLI, 'inspect', big], PARALLEL));
+    }
     const kfWall = median(kf.map((r) => r.ms));
     const kfCpu = median(kf.map((r) => r.cpuMs));
     record(
@@ -316,6 +329,12 @@ async function main() {
     record(
       'keyfleet inspect --json, 100k lines',
       `${ms(jWall)} wall (${perLine(jWall, N)}), ${ms(median(json.map((r) => r.cpuMs)))} cpu`,
+      '',
+    );
+    const fWall = median(forced.map((r) => r.ms));
+    record(
+      'same, parallel (KEYFLEET_INSPECT_THREADS=auto)',
+      `${ms(fWall)} wall (${perLine(fWall, N)}), ${ms(median(forced.map((r) => r.cpuMs)))} cpu`,
       '',
     );
     if (haveSshKeygen) {
@@ -334,29 +353,64 @@ async function main() {
       record('ratio keyfleet / ssh-keygen', 'ssh-keygen not installed', '<= 0.1');
     }
 
-    // 2. Memory: flat means 10x more lines cost at most 1.5x the peak RSS (linear would be 10x).
-    console.log(`\npeak RSS of keyfleet inspect (${HAVE_GNU_TIME ? 'GNU time' : '/proc VmHWM polling'}):`);
-    for (const mode of ['table', 'json']) {
-      const peaks = [];
-      for (const n of sizes) {
-        const r = await timeRun(process.execPath, [
-          CLI,
-          'inspect',
-          ...(mode === 'json' ? ['--json'] : []),
-          files[n],
-        ]);
-        peaks.push(r.rssMiB);
+    // 1b. A large file: the opt-in parallel path against the default.
+    if (!QUICK) {
+      const M = 1_000_000;
+      console.log(
+        `\ninspect, ${M.toLocaleString('en')} lines, ${RUNS} run(s) each, single-threaded (default) and parallel:`,
+      );
+      const one = [];
+      const par = [];
+      for (let i = 0; i < RUNS; i++) {
+        one.push(await timeRun(process.execPath, [CLI, 'inspect', files[M]], SINGLE_THREADED));
+        par.push(await timeRun(process.execPath, [CLI, 'inspect', files[M]], PARALLEL));
         console.log(
-          `  ${mode.padEnd(5)} ${n.toLocaleString('en').padStart(9)} lines: ${r.rssMiB.toFixed(1)} MiB`,
+          `  run ${i + 1}: single-threaded ${ms(one[i].ms)} wall, ${ms(one[i].cpuMs)} cpu; parallel ${ms(par[i].ms)} wall, ${ms(par[i].cpuMs)} cpu`,
         );
       }
-      const growth = Math.max(...peaks.slice(1).map((p, i) => p / peaks[i]));
+      const oWall = median(one.map((r) => r.ms));
+      const pWall = median(par.map((r) => r.ms));
       record(
-        `peak RSS ${mode}: ${sizes.map((n) => `${n / 1000}k`).join(' / ')} lines`,
-        `${peaks.map((p) => p.toFixed(0)).join(' / ')} MiB (worst step x${growth.toFixed(2)})`,
-        '<= x1.5 per 10x lines',
-        growth <= 1.5,
+        'keyfleet inspect, 1M lines (table)',
+        `${ms(oWall)} wall (${perLine(oWall, M)}), ${ms(median(one.map((r) => r.cpuMs)))} cpu`,
+        '',
       );
+      record(
+        'same, parallel (KEYFLEET_INSPECT_THREADS=auto)',
+        `${ms(pWall)} wall (${perLine(pWall, M)}), ${ms(median(par.map((r) => r.cpuMs)))} cpu, x${(oWall / pWall).toFixed(2)}`,
+        '',
+      );
+    }
+
+    // 2. Memory: flat means 10x more lines cost at most 1.5x the peak RSS (linear would be 10x).
+    // The parallel path's peaks are for reference: a second V8 heap, grown to its working size.
+    console.log(`\npeak RSS of keyfleet inspect (${HAVE_GNU_TIME ? 'GNU time' : '/proc VmHWM polling'}):`);
+    const paths = [
+      ['', SINGLE_THREADED, true],
+      [', parallel', PARALLEL, false],
+    ];
+    for (const [pathName, env, targeted] of paths) {
+      for (const mode of ['table', 'json']) {
+        const peaks = [];
+        for (const n of sizes) {
+          const r = await timeRun(
+            process.execPath,
+            [CLI, 'inspect', ...(mode === 'json' ? ['--json'] : []), files[n]],
+            env,
+          );
+          peaks.push(r.rssMiB);
+          console.log(
+            `  ${(mode + pathName).padEnd(15)} ${n.toLocaleString('en').padStart(9)} lines: ${r.rssMiB.toFixed(1)} MiB`,
+          );
+        }
+        const growth = Math.max(...peaks.slice(1).map((p, i) => p / peaks[i]));
+        record(
+          `peak RSS ${mode}${pathName}: ${sizes.map((n) => `${n / 1000}k`).join(' / ')} lines`,
+          `${peaks.map((p) => p.toFixed(0)).join(' / ')} MiB (worst step x${growth.toFixed(2)})`,
+          targeted ? '<= x1.5 per 10x lines' : '',
+          targeted ? growth <= 1.5 : undefined,
+        );
+      }
     }
 
     // 3. Start-up, interleaved.

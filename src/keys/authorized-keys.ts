@@ -8,6 +8,7 @@ import {
   parsePublicKey,
   PRIVATE_KEY_GIVEN,
 } from './public-key.js';
+import type { ParseKeyOptions } from './public-key.js';
 import type { KeyOption, PublicKey } from './types.js';
 
 /**
@@ -165,7 +166,7 @@ function checkValue(name: string, value: string): void {
  */
 export function parseAuthorizedKeysOptions(text: string): KeyOption[] {
   const out: KeyOption[] = [];
-  const seen = new Set<string>();
+  let seen: Set<string> | undefined; // made only when needed: most lines have no valued option
   let i = 0;
   const len = text.length;
   if (len === 0) throw optionError('the option list is empty');
@@ -207,10 +208,10 @@ export function parseAuthorizedKeysOptions(text: string): KeyOption[] {
       if (k >= len) throw optionError(`unbalanced quote in options (the value of ${name} is never closed)`);
       value += text.slice(j, k);
       j = k + 1;
-      if (VALUED.get(name)!.once && seen.has(name))
+      if (VALUED.get(name)!.once && seen?.has(name))
         throw optionError(`multiple "${name}" options on one line`);
       checkValue(name, value);
-      seen.add(name);
+      (seen ??= new Set()).add(name);
       out.push({ name, value });
     } else {
       const base = name.startsWith('no-') ? name.slice(3) : name;
@@ -258,7 +259,10 @@ function startsWithKey(line: string, start: number, firstEnd: number): boolean {
  * Parses one authorized_keys line. Returns null for blank lines and `#` comments. Throws
  * KeyParseError for anything sshd would not accept, and for private key material.
  */
-export function parseAuthorizedKeysLine(line: string): AuthorizedKeysLine | null {
+export function parseAuthorizedKeysLine(
+  line: string,
+  options: ParseKeyOptions = {},
+): AuthorizedKeysLine | null {
   let s = 0;
   const len = line.length;
   if (len > MAX_LINE_LENGTH) {
@@ -271,17 +275,17 @@ export function parseAuthorizedKeysLine(line: string): AuthorizedKeysLine | null
   let firstEnd = s;
   while (firstEnd < len && !isBlank(line.charCodeAt(firstEnd))) firstEnd++;
   if (startsWithKey(line, s, firstEnd)) {
-    return { options: [], key: parsePublicKey(s === 0 ? line : line.slice(s)) };
+    return { options: [], key: parsePublicKey(s === 0 ? line : line.slice(s), options) };
   }
   if (isPrivateKeyMaterial(line)) throw new KeyParseError(PRIVATE_KEY_GIVEN);
   const end = optionsEnd(line, s);
-  const options = parseAuthorizedKeysOptions(line.slice(s, end));
+  const keyOptions = parseAuthorizedKeysOptions(line.slice(s, end));
   let k = end;
   while (k < len && isBlank(line.charCodeAt(k))) k++;
   if (k >= len || line.charCodeAt(k) === 0x0d || line.charCodeAt(k) === 0x0a) {
     throw new KeyParseError('options are not followed by a key (expected "[OPTIONS] TYPE BASE64 [COMMENT]")');
   }
-  return { options, key: parsePublicKey(line.slice(k)) };
+  return { options: keyOptions, key: parsePublicKey(line.slice(k), options) };
 }
 
 function quoteValue(name: string, value: string): string {

@@ -3,7 +3,7 @@ import { KeyParseError } from './errors.js';
 import { md5Fingerprint, sha256Fingerprint } from './fingerprint.js';
 import { CERT_KEY_TYPES, PLAIN_KEY_TYPES, plainTypeInfo, printable, readKeyBody } from './key-body.js';
 import type { KeyBody } from './key-body.js';
-import type { KeyFamily, PublicKey } from './types.js';
+import type { CertificateInfo, KeyFamily, PublicKey } from './types.js';
 import { SshReader, SshWriter } from './wire.js';
 
 /**
@@ -144,6 +144,46 @@ function readTypeName(r: SshReader): string {
   return raw.toString('latin1');
 }
 
+/** Options of the public key parsers. */
+export interface ParseKeyOptions {
+  /**
+   * Compute `md5` on first read instead of at parse time (`inspect` reads 100k-line files and
+   * prints MD5 only with `-E md5` or `--json`). `key.md5` reads the same either way, but it is
+   * then a getter, not an own property: a spread copy (`{ ...key }`) does not carry it.
+   */
+  lazyMd5?: boolean;
+}
+
+/** A PublicKey whose MD5 fingerprint is computed when first read (see ParseKeyOptions.lazyMd5). */
+class LazyMd5Key implements PublicKey {
+  declare curve?: string;
+  declare application?: string;
+  declare certificate?: CertificateInfo;
+  declare unsupported?: boolean;
+  readonly #fpBlob: Buffer;
+  #md5: string | undefined;
+
+  constructor(
+    public type: string,
+    public family: KeyFamily,
+    public bits: number,
+    public blob: Buffer,
+    public fingerprint: string,
+    fpBlob: Buffer,
+    public comment: string,
+  ) {
+    this.#fpBlob = fpBlob;
+  }
+
+  get md5(): string {
+    return (this.#md5 ??= md5Fingerprint(this.#fpBlob));
+  }
+
+  set md5(value: string) {
+    this.#md5 = value;
+  }
+}
+
 function makeKey(
   type: string,
   family: KeyFamily,
@@ -151,16 +191,13 @@ function makeKey(
   blob: Buffer,
   fpBlob: Buffer,
   comment: string,
+  options: ParseKeyOptions,
 ): PublicKey {
-  const key: PublicKey = {
-    type,
-    family,
-    bits: body?.bits ?? 0,
-    blob,
-    fingerprint: sha256Fingerprint(fpBlob),
-    md5: md5Fingerprint(fpBlob),
-    comment,
-  };
+  const bits = body?.bits ?? 0;
+  const fingerprint = sha256Fingerprint(fpBlob);
+  const key: PublicKey = options.lazyMd5
+    ? new LazyMd5Key(type, family, bits, blob, fingerprint, fpBlob, comment)
+    : { type, family, bits, blob, fingerprint, md5: md5Fingerprint(fpBlob), comment };
   if (body?.curve !== undefined) key.curve = body.curve;
   if (body?.application !== undefined) key.application = body.application;
   if (body === undefined || body.unsupported) key.unsupported = true;
@@ -172,7 +209,7 @@ function makeKey(
  * (parsed, `unsupported: true`) and unknown types (family UNKNOWN, bits 0, `unsupported: true`,
  * fingerprint still computed over the blob). Trailing bytes are an error, as in ssh-keygen.
  */
-export function parsePublicKeyBlob(blob: Buffer, comment = ''): PublicKey {
+export function parsePublicKeyBlob(blob: Buffer, comment = '', options: ParseKeyOptions = {}): PublicKey {
   const r = new SshReader(blob);
   const type = readTypeName(r);
   const info = plainTypeInfo(type);
@@ -182,16 +219,17 @@ export function parsePublicKeyBlob(blob: Buffer, comment = ''): PublicKey {
     const fpBlob = body.canonicalFields
       ? new SshWriter().string(type).raw(body.canonicalFields).toBuffer()
       : blob;
-    return makeKey(type, body.family, body, blob, fpBlob, comment);
+    return makeKey(type, body.family, body, blob, fpBlob, comment, options);
   }
   if (isCertificateType(type)) {
     const cert = parseCertificateBlob(blob, type);
-    const key = makeKey(type, cert.body?.family ?? 'UNKNOWN', cert.body, blob, cert.plainBlob, comment);
+    const family = cert.body?.family ?? 'UNKNOWN';
+    const key = makeKey(type, family, cert.body, blob, cert.plainBlob, comment, options);
     key.certificate = cert.info;
     return key;
   }
   // An unknown type (e.g. a post-quantum hybrid newer than us): reported, never crashed on.
-  return makeKey(type, 'UNKNOWN', undefined, blob, blob, comment);
+  return makeKey(type, 'UNKNOWN', undefined, blob, blob, comment, options);
 }
 
 function isBlank(c: number): boolean {
@@ -245,7 +283,7 @@ function notAKeyReason(text: string, first: string): string {
  * rest of the line and may contain spaces). The type in the text must equal the type in the
  * blob. Private key material gets a KeyParseError that says so and never echoes it.
  */
-export function parsePublicKey(text: string): PublicKey {
+export function parsePublicKey(text: string, options: ParseKeyOptions = {}): PublicKey {
   const len = text.length;
   if (len > MAX_LINE_LENGTH) {
     throw new KeyParseError(
@@ -286,7 +324,7 @@ export function parsePublicKey(text: string): PublicKey {
 
   let key: PublicKey;
   try {
-    key = parsePublicKeyBlob(decodeBase64Strict(b64), comment);
+    key = parsePublicKeyBlob(decodeBase64Strict(b64), comment, options);
   } catch (err) {
     if (err instanceof KeyParseError && isPrivateKeyMaterial(text)) throw privateKeyError();
     throw err;

@@ -10,7 +10,8 @@ import { KeyfleetError } from '../errors.js';
 import { AUTHORIZED_KEYS_OPTION_NAMES, parseAuthorizedKeysLine } from './authorized-keys.js';
 import { KeyParseError } from './errors.js';
 import { parseKnownHostsLine } from './known-hosts.js';
-import { isPrivateKeyMaterial } from './public-key.js';
+import { isKnownKeyType, isPrivateKeyMaterial, MAX_LINE_LENGTH, parsePublicKey } from './public-key.js';
+import type { ParseKeyOptions } from './public-key.js';
 import type { KeyEntry } from './types.js';
 
 /** Longest accepted line. A 16384-bit RSA certificate line is under 8 KiB; anything near this is not a key. */
@@ -72,10 +73,56 @@ export async function* readKeyEntries(
  * As readKeyEntries, in batches (the results of one input chunk, e.g. 64 KiB of a file): one
  * await per batch instead of one per key, for callers that go through millions of lines.
  */
-export async function* readKeyEntryBatches(
+export function readKeyEntryBatches(
   input: KeyInput,
   options: ReadOptions = {},
 ): AsyncGenerator<ReadResult[]> {
+  // Without raw blocks the reader yields only ReadResults.
+  return readInput(input, options, false) as AsyncGenerator<ReadResult[]>;
+}
+
+/** Whole lines of a line-mode input, handed out unparsed by readKeyEntryBlocks. */
+export interface LineBlock {
+  /**
+   * Whole lines, each ending in '\n' except an input's unterminated last line; valid UTF-8, no
+   * NUL. A view into the input's chunk (or a copy): copy it to keep it past a reused chunk buffer.
+   */
+  bytes: Buffer;
+  /** The number of its first line (1-based). */
+  firstLine: number;
+  /** How many lines it holds. */
+  lines: number;
+}
+
+/**
+ * The NO_KEYS error of a line-mode input that had content, yielded last by readKeyEntryBlocks:
+ * to be reported only when the input's blocks gave no result either.
+ */
+export interface UnlessReported {
+  unlessReported: ReadResult;
+}
+
+export type RawReadItem = ReadResult | LineBlock | UnlessReported;
+
+/**
+ * As readKeyEntryBatches, but the key lines of a line-mode input come out unparsed, as
+ * LineBlocks in input order among the results the reader makes itself (empty, binary and
+ * over-long input, private key files): for callers that parse the blocks elsewhere, e.g. in
+ * worker threads, with LineParser. The blocks are exactly what readKeyEntryBatches would parse,
+ * so parsing them in order with one LineParser per input gives the same results.
+ */
+export function readKeyEntryBlocks(
+  input: KeyInput,
+  options: ReadOptions = {},
+): AsyncGenerator<RawReadItem[]> {
+  return readInput(input, options, true);
+}
+
+async function* readInput(
+  input: KeyInput,
+  options: ReadOptions,
+  raw: boolean,
+): AsyncGenerator<RawReadItem[]> {
   const { source } = input;
   const maxLine = options.maxLineBytes ?? MAX_LINE_BYTES;
   const iterator = (input.stream as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
@@ -119,7 +166,7 @@ export async function* readKeyEntryBatches(
       yield [await readPrivateKeyFile(source, head, rest, options)];
       return;
     }
-    yield* readLines(source, head, rest, maxLine);
+    yield* readLines(source, head, rest, maxLine, raw);
   } finally {
     // Stop the underlying stream when we end early (binary data, oversized private key).
     await iterator.return?.();
@@ -216,27 +263,26 @@ async function readPrivateKeyFile(
   }
 }
 
-/** Line mode: `.pub`, authorized_keys and known_hosts lines, in any mix; one batch per chunk. */
+/**
+ * Line mode: `.pub`, authorized_keys and known_hosts lines, in any mix; one batch per chunk.
+ * `raw`: whole-line blocks are yielded as LineBlocks instead of being parsed here.
+ */
 async function* readLines(
   source: string,
   head: Buffer,
   next: () => Promise<Buffer | undefined>,
   maxLine: number,
-): AsyncGenerator<ReadResult[]> {
-  const lines = new LineClassifier(source);
-  let reported = 0; // entries and errors yielded
+  raw: boolean,
+): AsyncGenerator<RawReadItem[]> {
+  const parser = raw ? undefined : new LineParser(source, maxLine);
+  let reported = 0; // results yielded (not counting raw blocks)
   let lineNo = 0;
   let carry: Buffer | undefined; // the incomplete last line of the previous chunk
   let skipping = false; // inside an over-long line, discarding until its newline
   let sawContent = false;
-  let out: ReadResult[] = [];
+  let out: RawReadItem[] = [];
+  let blocks = 0; // raw blocks in `out`
 
-  const tooLong = (): ReadResult =>
-    fail(
-      `${source}:${lineNo}`,
-      'LINE_TOO_LONG',
-      `line is longer than ${maxLine} bytes; an OpenSSH key line is at most a few KiB: is this the right file?`,
-    );
   const binary = (what: string): ReadResult =>
     fail(
       lineNo <= 1 ? source : `${source}:${lineNo}`,
@@ -246,37 +292,36 @@ async function* readLines(
         : `binary data (${what}), not an OpenSSH key file; stopped reading here`,
     );
 
-  /** Parses whole lines (`block` ends with a newline, or is the unterminated last line). */
-  const parse = (block: Buffer): void => {
-    const text = block.toString('utf8');
-    let pos = 0;
-    while (pos < text.length) {
-      let nl = text.indexOf('\n', pos);
-      if (nl < 0) nl = text.length;
-      lineNo++;
-      const r = nl - pos > maxLine ? tooLong() : lines.line(text.slice(pos, nl), lineNo);
-      if (r !== undefined) out.push(r);
-      pos = nl + 1;
+  /** Takes whole lines (`block` ends with a newline, or is the unterminated last line). */
+  const take = (block: Buffer): void => {
+    if (parser !== undefined) {
+      lineNo += parser.parse(block, lineNo + 1, out);
+    } else if (block.length > 0) {
+      const lines = countLines(block);
+      out.push({ bytes: block, firstLine: lineNo + 1, lines });
+      blocks++;
+      lineNo += lines;
     }
   };
 
-  /** Parses `block`, or the lines before its first binary one and one error; false when binary. */
-  const parseChecked = (block: Buffer): boolean => {
+  /** Takes `block`, or the lines before its first binary one and one error; false when binary. */
+  const takeChecked = (block: Buffer): boolean => {
     const bad = firstBinaryLine(block);
     if (bad === undefined) {
-      parse(block);
+      take(block);
       return true;
     }
-    parse(block.subarray(0, bad.offset));
+    take(block.subarray(0, bad.offset));
     lineNo++;
     out.push(binary(bad.what));
     return false;
   };
 
-  const flush = (): ReadResult[] => {
+  const flush = (): RawReadItem[] => {
     const batch = out;
-    reported += batch.length;
+    reported += batch.length - blocks;
     out = [];
+    blocks = 0;
     return batch;
   };
 
@@ -292,29 +337,97 @@ async function* readLines(
       chunk = chunk.subarray(nl + 1);
       skipping = false;
     }
+    let ok = true;
     if (carry !== undefined) {
-      chunk = Buffer.concat([carry, chunk]);
+      const nl = chunk.indexOf(0x0a);
+      if (nl < 0) {
+        chunk = Buffer.concat([carry, chunk]);
+      } else {
+        // Only the line split across the chunks is copied, not the whole chunk.
+        ok = takeChecked(Buffer.concat([carry, chunk.subarray(0, nl + 1)]));
+        chunk = chunk.subarray(nl + 1);
+      }
       carry = undefined;
     }
-    const last = chunk.lastIndexOf(0x0a);
-    const ok = last < 0 || parseChecked(chunk.subarray(0, last + 1));
     if (ok) {
+      const last = chunk.lastIndexOf(0x0a);
+      ok = last < 0 || takeChecked(chunk.subarray(0, last + 1));
       const rest = chunk.subarray(last + 1);
-      if (rest.length > maxLine) {
+      if (ok && rest.length > maxLine) {
         lineNo++;
-        out.push(tooLong());
+        out.push(tooLong(source, lineNo, maxLine));
         skipping = true;
-      } else if (rest.length > 0) {
+      } else if (ok && rest.length > 0) {
         carry = rest;
       }
     }
     if (out.length > 0) yield flush();
     if (!ok) return;
   }
-  if (carry !== undefined) parseChecked(carry);
+  if (carry !== undefined) takeChecked(carry);
   if (out.length > 0) yield flush();
   if (reported === 0 && sawContent) {
-    yield [fail(source, 'NO_KEYS', 'no keys found: the file has only blank lines and # comments')];
+    const noKeys = fail(source, 'NO_KEYS', 'no keys found: the file has only blank lines and # comments');
+    // Raw blocks were not parsed here: whether they gave results, only the caller knows.
+    yield [raw ? { unlessReported: noKeys } : noKeys];
+  }
+}
+
+function tooLong(source: string, lineNo: number, maxLine: number): ReadResult {
+  return fail(
+    `${source}:${lineNo}`,
+    'LINE_TOO_LONG',
+    `line is longer than ${maxLine} bytes; an OpenSSH key line is at most a few KiB: is this the right file?`,
+  );
+}
+
+/** Lines in a block of whole lines: its newlines, plus an unterminated last line. */
+function countLines(block: Buffer): number {
+  let n = 0;
+  for (let i = block.indexOf(0x0a); i >= 0; i = block.indexOf(0x0a, i + 1)) n++;
+  return block.length > 0 && block[block.length - 1] !== 0x0a ? n + 1 : n;
+}
+
+/**
+ * Parses whole lines of one line-mode input, in order. Its only state is whether it is inside
+ * a PEM-style block (see LineClassifier): `state` after one run of lines is the `state` to give
+ * the parser of the next run, so an input can be parsed in pieces (e.g. by worker threads).
+ */
+export class LineParser {
+  private readonly lines: LineClassifier;
+
+  constructor(
+    private readonly source: string,
+    private readonly maxLine = MAX_LINE_BYTES,
+    state?: string,
+  ) {
+    this.lines = new LineClassifier(source, state);
+  }
+
+  /** Where the lines parsed so far leave a multi-line block: undefined when outside one. */
+  get state(): string | undefined {
+    return this.lines.state;
+  }
+
+  /**
+   * Parses the whole lines in `block` (valid UTF-8 without NUL bytes, as LineBlocks are),
+   * numbering them from `firstLine`; appends the results to `out`; returns how many lines.
+   */
+  parse(block: Buffer, firstLine: number, out: { push(r: ReadResult): unknown }): number {
+    const text = block.toString('utf8');
+    const { lines, maxLine } = this;
+    let lineNo = firstLine - 1;
+    let pos = 0;
+    while (pos < text.length) {
+      let nl = text.indexOf('\n', pos);
+      if (nl < 0) nl = text.length;
+      lineNo++;
+      const r =
+        nl - pos > maxLine ? tooLong(this.source, lineNo, maxLine) : lines.line(text.slice(pos, nl), lineNo);
+      if (r !== undefined) out.push(r);
+      pos = nl + 1;
+    }
+    return lineNo - firstLine + 1;
   }
 }
 
@@ -341,7 +454,17 @@ function firstBinaryLine(block: Buffer): { offset: number; what: string } | unde
 class LineClassifier {
   private blockEnd: RegExp | undefined;
 
-  constructor(private readonly source: string) {}
+  constructor(
+    private readonly source: string,
+    state?: string,
+  ) {
+    if (state !== undefined) this.blockEnd = new RegExp(state);
+  }
+
+  /** The pattern of the END line awaited (its source), or undefined outside a block. */
+  get state(): string | undefined {
+    return this.blockEnd?.source;
+  }
 
   line(raw: string, lineNo: number): ReadResult | undefined {
     let s = 0;
@@ -386,6 +509,16 @@ class LineClassifier {
       );
     }
     try {
+      // The common line, `TYPE BASE64 [COMMENT]`, straight to the key parser: what
+      // parseAuthorizedKeysLine would do with it, without its scanning the line again.
+      // (A first token ended by CR is not a key type to it: that line takes the long way.)
+      if (
+        line.length <= MAX_LINE_LENGTH &&
+        line.charCodeAt(firstEnd) !== 0x0d &&
+        isKnownKeyType(line.slice(0, firstEnd))
+      ) {
+        return { entry: { source: where, key: parsePublicKey(line, LAZY_MD5), options: [] } };
+      }
       if (knownHostsAt(line, firstEnd)) {
         const kh = parseKnownHostsLine(line);
         if (kh === null) return undefined;
@@ -393,7 +526,7 @@ class LineClassifier {
         if (kh.marker !== undefined) knownHost.marker = kh.marker;
         return { entry: { source: where, key: kh.key, options: [], knownHost } };
       }
-      const ak = parseAuthorizedKeysLine(line);
+      const ak = parseAuthorizedKeysLine(line, LAZY_MD5);
       if (ak === null) return undefined;
       return { entry: { source: where, key: ak.key, options: ak.options } };
     } catch (err) {
@@ -424,6 +557,9 @@ class LineClassifier {
     return fail(where, 'UNSUPPORTED_FORMAT', `a PEM "${label}" block is not an SSH key`);
   }
 }
+
+/** Keys read here are mostly printed without their MD5 fingerprint (inspect without -E md5). */
+const LAZY_MD5: ParseKeyOptions = { lazyMd5: true };
 
 /** A key type token followed by a blob: every SSH blob's base64 starts with AAAA (a short type name's length). */
 const KEY_IN_LINE_RE = /(?:^|[ \t])(?:ssh|ecdsa|sk)-[A-Za-z0-9@.+_-]+[ \t]+AAAA/;
