@@ -13,7 +13,7 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
-    testTimeout: 30_000,
+    testTimeout: 60_000,
     hookTimeout: 60_000,
     // Servers and child processes in tests bind loopback ports chosen at run time;
     // two workers keep the 2-core machine responsive.

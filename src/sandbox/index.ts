@@ -255,6 +255,12 @@ async function startSshHosts(
     ...(gcp ? { vm: vmOracle(gcp) } : {}),
     tools: check.tools,
   });
+  // The VMs' accounts follow the metadata at once: refresh after every answer of the Google Cloud
+  // emulator (a change is applied when its request is handled), so a key granted is usable as
+  // soon as the grant returns; the periodic refresh stays as a backstop.
+  gcp?.server.server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    res.once('finish', () => hosts.refreshVmUsers());
+  });
   // GitHub publishes its host keys at GET /meta; so does the emulated one.
   if (github && hosts.info.github) github.setHostKeys(hosts.info.github.hostKeys.map((k) => k.publicKey));
   return { hosts };

@@ -29,7 +29,7 @@ function cli(args: string[], timeout = 120_000): Promise<{ code: number; stdout:
   });
 }
 
-suite('verify, known-hosts and demo from the command line', () => {
+suite('verify, known-hosts and demo from the command line', { timeout: 180_000 }, () => {
   let dir: string;
   let sandbox: Sandbox;
   let conn: string;

@@ -27,7 +27,7 @@ const exec = promisify(execFile);
 const tools = findSshTools();
 const suite = tools.tools || process.env.KEYFLEET_REQUIRE_E2E ? describe : describe.skip;
 
-suite('secure git end to end (real ssh, sshd and git)', () => {
+suite('secure git end to end (real ssh, sshd and git)', { timeout: 180_000 }, () => {
   let dir: string;
   let sandbox: Sandbox;
   let platforms: PlatformCache;
@@ -192,7 +192,7 @@ suite('secure git end to end (real ssh, sshd and git)', () => {
       'denied',
     ]);
     expect(await outcome(os, 'gcp:oslogin/alice@example.com')).toEqual(['denied']);
-  }, 90_000);
+  }, 180_000);
 
   it('a project key opens the VMs that honour project keys, not one that blocks them', async () => {
     const k = newKey();

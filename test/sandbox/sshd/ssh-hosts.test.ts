@@ -24,7 +24,7 @@ function keygen(dir: string, name: string): { path: string; pub: string; fp: str
   return { path, pub, fp };
 }
 
-run('sandbox SSH hosts (real sshd, ssh and git)', () => {
+run('sandbox SSH hosts (real sshd, ssh and git)', { timeout: 120_000 }, () => {
   let dir: string;
   let hosts: SshHosts;
   let reader: ReturnType<typeof keygen>;
