@@ -38,7 +38,7 @@ export interface GenerateKeyOptions {
 }
 
 export interface GeneratedKeyPair {
-  /** The OpenSSH private key file text (`-----BEGIN OPENSSH PRIVATE KEY-----` ...), newline-terminated. */
+  /** The OpenSSH private key file text (a PEM block labelled OPENSSH PRIVATE KEY), newline-terminated. */
   privateKey: string;
   /** The `.pub` line (`TYPE BASE64[ COMMENT]`), newline-terminated as ssh-keygen writes it. */
   publicKey: string;

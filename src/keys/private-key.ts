@@ -96,7 +96,7 @@ export function parsePrivateKey(text: string, options: ParsePrivateKeyOptions = 
     const block = readArmoredBlock(text, source, (label) => label.endsWith('PRIVATE KEY'));
     if (!block) {
       throw new KeyParseError(
-        'no private key found (expected a "-----BEGIN OPENSSH PRIVATE KEY-----", "-----BEGIN RSA PRIVATE KEY-----", "-----BEGIN EC PRIVATE KEY-----" or "-----BEGIN PRIVATE KEY-----" block)',
+        'no private key found (expected a PEM block labelled OPENSSH PRIVATE KEY, RSA PRIVATE KEY, EC PRIVATE KEY or PRIVATE KEY)',
         { source },
       );
     }
