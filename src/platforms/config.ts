@@ -5,6 +5,7 @@
  */
 import { UsageError } from '../errors.js';
 import { registerSecret } from './redact.js';
+import type { SandboxConnection } from '../sandbox/connection.js';
 
 export interface PlatformConfig {
   github: { apiUrl: string; token?: string };
@@ -83,11 +84,10 @@ function isGithubDotCom(apiUrl: string): boolean {
   return apiUrl === GITHUB_API_URL;
 }
 
-interface SandboxSections {
-  github?: { apiUrl?: string; token?: string; tokens?: Record<string, string> };
-  gitlab?: { url?: string; apiUrl?: string; token?: string; tokens?: Record<string, string> };
-  gcp?: { computeUrl?: string; osloginUrl?: string; token?: string; tokens?: Record<string, string> };
-}
+/** The connection file's platform sections, each read defensively (a hand-edited file may lack fields). */
+type SandboxSections = {
+  [K in 'github' | 'gitlab' | 'gcp']?: Partial<NonNullable<SandboxConnection[K]>>;
+};
 
 /**
  * Resolves the base URLs and tokens of every platform. Every token found is registered with the
@@ -100,7 +100,7 @@ export async function resolvePlatformConfig(options: PlatformConfigOptions = {})
   if (options.sandbox !== undefined) {
     const { readConnectionFile, defaultConnectionPath } = await import('../sandbox/connection.js');
     const file = options.sandbox === true ? defaultConnectionPath() : options.sandbox;
-    const conn = (await readConnectionFile(file)) as unknown as SandboxSections;
+    const conn: SandboxSections = await readConnectionFile(file);
     const gh = conn.github ?? {};
     const gl = conn.gitlab ?? {};
     const gc = conn.gcp ?? {};

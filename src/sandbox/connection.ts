@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SandboxError } from './errors.js';
 import { writeFileAtomic } from './files.js';
+import type { SshHostsInfo } from './sshd/ssh-hosts.js';
 
 export interface GithubConnection {
   /** REST API root, e.g. `http://127.0.0.1:PORT` (what Octokit calls `baseUrl`). */
@@ -56,6 +57,8 @@ export interface SandboxConnection {
   github?: GithubConnection;
   gitlab?: GitlabConnection;
   gcp?: GcpConnection;
+  /** The real SSH git hosts and VMs, when the sandbox runs them. */
+  ssh?: SshHostsInfo;
   /** Sections of emulators registered later (each emulator's `connectionInfo()`). */
   [section: string]: unknown;
 }

@@ -3,8 +3,9 @@
  * file that says where they are, and optional state kept across restarts. `keyfleet sandbox`
  * runs it; tests start it in-process.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   processAlive,
@@ -242,9 +243,6 @@ async function startSshHosts(
     return { unavailable: `missing ${check.missing.join(', ')}; install with: ${check.installHint}` };
   const { SshHosts } = await import('./sshd/ssh-hosts.js');
   const { gitOracle, vmOracle } = await import('./sshd/oracles.js');
-  const { mkdtempSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
   const github = started.get('github') as GithubEmulator | undefined;
   const gitlab = started.get('gitlab') as GitlabEmulator | undefined;
   const gcp = started.get('gcp') as GcpEmulator | undefined;
@@ -255,9 +253,9 @@ async function startSshHosts(
     ...(gcp ? { vm: vmOracle(gcp) } : {}),
     tools: check.tools,
   });
-  // The VMs' accounts follow the metadata at once: refresh after every answer of the Google Cloud
-  // emulator (a change is applied when its request is handled), so a key granted is usable as
-  // soon as the grant returns; the periodic refresh stays as a backstop.
+  // The VMs' accounts follow the metadata at once, as the guest agent creates them: refresh after
+  // every answer of the Google Cloud emulator (its changes are applied when a request is handled,
+  // and only then), so a key granted is usable as soon as the grant returns.
   gcp?.server.server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
     res.once('finish', () => hosts.refreshVmUsers());
   });

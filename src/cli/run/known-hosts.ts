@@ -10,7 +10,6 @@ import {
   sandboxHostKeySets,
   type HostKeySet,
 } from '../../hostkeys/sources.js';
-import type { SshHostsInfo } from '../../sandbox/sshd/ssh-hosts.js';
 import type { KnownHostsFlags } from '../commands/known-hosts.js';
 import { formatTable, printJson } from '../output.js';
 
@@ -21,7 +20,7 @@ async function sandboxSets(flags: KnownHostsFlags, hosts: string[]): Promise<Hos
   const { readConnectionFile } = await import('../../sandbox/connection.js');
   const conn = await readConnectionFile(typeof flags.sandbox === 'string' ? flags.sandbox : undefined);
   return sandboxHostKeySets(
-    conn.ssh as SshHostsInfo | undefined,
+    conn.ssh,
     hosts.filter((h) => h.startsWith('sandbox')),
   );
 }

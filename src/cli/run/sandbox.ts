@@ -3,11 +3,10 @@
  * then waits for SIGINT/SIGTERM/SIGHUP and shuts down cleanly.
  */
 import { resolve } from 'node:path';
-import { defaultConnectionPath } from '../../sandbox/connection.js';
+import { defaultConnectionPath, type SandboxConnection } from '../../sandbox/connection.js';
 import { startSandbox } from '../../sandbox/index.js';
 import type { SandboxFlags } from '../commands/sandbox.js';
 import { printJson } from '../output.js';
-import type { SshHostsInfo } from '../../sandbox/sshd/ssh-hosts.js';
 
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
@@ -48,22 +47,19 @@ export async function runSandbox(flags: SandboxFlags): Promise<number> {
 }
 
 /** The human-readable summary: URLs, files, and how other commands use the sandbox (no tokens). */
-function describe(conn: Record<string, unknown>, connectionFile: string): string {
+function describe(conn: SandboxConnection, connectionFile: string): string {
   const flag =
     connectionFile === resolve(defaultConnectionPath()) ? '--sandbox' : `--sandbox ${connectionFile}`;
   const lines = [`keyfleet sandbox running (pid ${process.pid})`, ''];
-  const gh = conn.github as { apiUrl: string; repos: string[]; users: string[] } | undefined;
-  const gl = conn.gitlab as { url: string; apiUrl: string; projects: string[] } | undefined;
-  const gc = conn.gcp as { computeUrl?: string; osloginUrl?: string; projects?: string[] } | undefined;
+  const { github: gh, gitlab: gl, gcp: gc } = conn;
   if (gh) lines.push(`  GitHub API       ${gh.apiUrl}   repos: ${gh.repos.join(', ')}`);
   if (gl)
     lines.push(`  GitLab           ${gl.url}   (API ${gl.apiUrl})   projects: ${gl.projects.join(', ')}`);
   if (gc) {
-    if (gc.computeUrl)
-      lines.push(`  Compute Engine   ${gc.computeUrl}   projects: ${(gc.projects ?? []).join(', ')}`);
-    if (gc.osloginUrl) lines.push(`  OS Login         ${gc.osloginUrl}`);
+    lines.push(`  Compute Engine   ${gc.computeUrl}   projects: ${gc.projects.join(', ')}`);
+    lines.push(`  OS Login         ${gc.osloginUrl}`);
   }
-  const ssh = conn.ssh as SshHostsInfo | undefined;
+  const { ssh } = conn;
   if (ssh) {
     if (ssh.github) lines.push(`  GitHub SSH       ssh://git@127.0.0.1:${ssh.github.port}/OWNER/REPO.git`);
     if (ssh.gitlab) lines.push(`  GitLab SSH       ssh://git@127.0.0.1:${ssh.gitlab.port}/GROUP/PROJECT.git`);

@@ -4,7 +4,6 @@ import { InputError, UsageError } from '../../errors.js';
 import { endpointsFor, type AccessEndpoint, type EndpointContext } from '../../verify/endpoints.js';
 import { checkEndpoint, checkKeyFile, type AccessCheck } from '../../verify/verify.js';
 import { sandboxVmResolver } from '../../verify/sandbox-vms.js';
-import type { SshHostsInfo } from '../../sandbox/sshd/ssh-hosts.js';
 import type { VerifyFlags } from '../commands/verify.js';
 import { formatTable, printJson } from '../output.js';
 
@@ -27,7 +26,7 @@ export async function runVerify(keyfile: string, targets: string[], flags: Verif
   if (flags.sandbox !== undefined) {
     const { readConnectionFile } = await import('../../sandbox/connection.js');
     const conn = await readConnectionFile(typeof flags.sandbox === 'string' ? flags.sandbox : undefined);
-    const ssh = conn.ssh as SshHostsInfo | undefined;
+    const ssh = conn.ssh;
     if (!ssh) {
       throw new UsageError(
         'this sandbox runs no SSH hosts (openssh-server, git or libnss-wrapper were missing when it started); ' +

@@ -26,14 +26,9 @@ import {
 } from './state.js';
 import { GithubStore, fullName } from './store.js';
 
-export interface GithubConnectionInfo {
-  apiUrl: string;
-  token: string;
-  tokens: Record<string, string>;
-  users: string[];
-  org: string;
-  repos: string[];
-}
+/** Its section of the connection file: the contract in ../connection.ts. */
+export type { GithubConnection as GithubConnectionInfo } from '../connection.js';
+import type { GithubConnection as GithubConnectionInfo } from '../connection.js';
 
 /** What a route declares about itself; the pipeline applies it. */
 export interface GhRouteSpec {

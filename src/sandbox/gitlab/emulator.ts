@@ -25,15 +25,9 @@ import {
 } from './state.js';
 import { GitlabStore, bareSha256 } from './store.js';
 
-export interface GitlabConnectionInfo {
-  url: string;
-  apiUrl: string;
-  token: string;
-  tokens: Record<string, string>;
-  users: { id: number; username: string; admin?: boolean }[];
-  group: string;
-  projects: string[];
-}
+/** Its section of the connection file: the contract in ../connection.ts. */
+export type { GitlabConnection as GitlabConnectionInfo } from '../connection.js';
+import type { GitlabConnection as GitlabConnectionInfo } from '../connection.js';
 
 export interface GlRouteSpec {
   /** Part of the Users API: `read_user` tokens may GET it. */

@@ -46,8 +46,6 @@ function script(name: string): string {
 }
 
 export class SshHosts {
-  private vmRefresh: NodeJS.Timeout | undefined;
-
   private constructor(
     readonly info: SshHostsInfo,
     private readonly control: ControlServer,
@@ -134,13 +132,13 @@ export class SshHosts {
     }
     const hosts = new SshHosts(info, control, daemons, options.vm, options.dir);
     hosts.refreshVmUsers();
-    // The guest agent creates accounts as metadata changes; do the same for the VMs' user lists.
-    hosts.vmRefresh = setInterval(() => hosts.refreshVmUsers(), 250);
-    hosts.vmRefresh.unref();
     return hosts;
   }
 
-  /** Rewrites each VM's account list from the emulator's current metadata (cheap; only on change). */
+  /**
+   * Rewrites each VM's account list from the oracle (cheap; writes only on change). Call it when
+   * the metadata behind the oracle changes: the sandbox does after every Google Cloud request.
+   */
   refreshVmUsers(): void {
     if (!this.vmOracle) return;
     for (const vm of this.vmOracle.vms()) {
@@ -156,7 +154,6 @@ export class SshHosts {
   private lastUsers = new Map<string, string>();
 
   async stop(): Promise<void> {
-    if (this.vmRefresh) clearInterval(this.vmRefresh);
     await Promise.all([...this.daemons.values()].map((d) => d.stop()));
     await this.control.close();
     rmSync(this.workDir, { recursive: true, force: true });
